@@ -1,0 +1,179 @@
+"""tactful serve | migrate | tenant create | key create | key revoke"""
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import logs
+from app.config import Settings, get_settings
+from app.db.migrations import upgrade
+from app.db.resolve import Database, database
+from app.db.session import create_engine, create_sessionmaker
+from app.models.enums import Jurisdiction
+from app.tenancy import service as tenancy
+
+T = TypeVar("T")
+log = logging.getLogger("tactful.cli")
+DEMO_TENANT = "demo"
+
+
+def _in_transaction(
+    settings: Settings, url: str, work: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
+    async def run() -> T:
+        engine = create_engine(url, settings)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _bootstrap_demo(settings: Settings, db: Database) -> None:
+    async def work(session: AsyncSession) -> tenancy.IssuedKey | None:
+        if await tenancy.tenant_count(session) > 0:
+            return None
+        await tenancy.create_tenant(session, DEMO_TENANT, sandbox=True)
+        return await tenancy.create_key(session, DEMO_TENANT, tenancy.ALL_SCOPES)
+
+    issued = _in_transaction(settings, db.url, work)
+    if issued is None:
+        print(
+            "Using the existing data in .data/ (the demo key was shown on first start;",
+            file=sys.stderr,
+        )
+        print("make another with: tactful key create --tenant demo --scopes ...).", file=sys.stderr)
+        return
+    print(
+        "\nCreated tenant 'demo' (sandbox). Its API key, shown only this once:\n", file=sys.stderr
+    )
+    print(f"    {issued.key}\n", file=sys.stderr)
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    with database(settings) as db:
+        upgrade(db.url)
+        if db.embedded and settings.bootstrap_demo:
+            _bootstrap_demo(settings, db)
+        host, port = args.host or settings.host, args.port or settings.port
+        print(f"Tactful on http://{host}:{port}  (API docs: /docs)", file=sys.stderr)
+        app = create_app(settings.model_copy(update={"database_url": db.url}))
+        uvicorn.run(app, host=host, port=port, log_config=None, timeout_graceful_shutdown=20)
+    return 0
+
+
+def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
+    with database(settings) as db:
+        upgrade(db.url)
+    print("migrated to head", file=sys.stderr)
+    return 0
+
+
+def cmd_tenant_create(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as db:
+        upgrade(db.url)
+        tenant = _in_transaction(
+            settings,
+            db.url,
+            lambda s: tenancy.create_tenant(
+                s,
+                args.name,
+                sandbox=args.sandbox,
+                jurisdiction=args.jurisdiction,
+                timezone=args.timezone,
+            ),
+        )
+    kind = "sandbox" if tenant.sandbox else "live"
+    print(f"created {kind} tenant {tenant.name} ({tenant.jurisdiction}, {tenant.timezone})")
+    return 0
+
+
+def cmd_key_create(settings: Settings, args: argparse.Namespace) -> int:
+    scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
+    with database(settings) as db:
+        upgrade(db.url)
+        issued = _in_transaction(
+            settings, db.url, lambda s: tenancy.create_key(s, args.tenant, scopes, args.partner)
+        )
+    partner = f", partner {issued.partner}" if issued.partner else ""
+    print(f"key {issued.prefix} for {issued.tenant}: {','.join(issued.scopes)}{partner}")
+    print("Shown once; store it now:")
+    print(issued.key)
+    return 0
+
+
+def cmd_key_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as db:
+        upgrade(db.url)
+        revoked = _in_transaction(settings, db.url, lambda s: tenancy.revoke_key(s, args.prefix))
+    if not revoked:
+        print(f"no live key with prefix {args.prefix}", file=sys.stderr)
+        return 1
+    print(f"revoked key {args.prefix}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="tactful", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="migrate, then serve HTTP")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(handler=cmd_serve)
+
+    commands.add_parser("migrate", help="apply migrations").set_defaults(handler=cmd_migrate)
+
+    tenant = commands.add_parser("tenant").add_subparsers(dest="action", required=True)
+    create = tenant.add_parser("create", help="create a tenant")
+    create.add_argument("name")
+    create.add_argument("--sandbox", action="store_true")
+    create.add_argument(
+        "--jurisdiction", default="us_reg_f", choices=[j.value for j in Jurisdiction]
+    )
+    create.add_argument("--timezone", default="UTC")
+    create.set_defaults(handler=cmd_tenant_create)
+
+    key = commands.add_parser("key").add_subparsers(dest="action", required=True)
+    key_create = key.add_parser("create", help="issue an API key (printed once)")
+    key_create.add_argument("--tenant", required=True)
+    key_create.add_argument(
+        "--scopes", required=True, help="comma-separated, e.g. accounts:read,dialer"
+    )
+    key_create.add_argument("--partner")
+    key_create.set_defaults(handler=cmd_key_create)
+    key_revoke = key.add_parser("revoke", help="revoke a key by its prefix")
+    key_revoke.add_argument("prefix")
+    key_revoke.set_defaults(handler=cmd_key_revoke)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = get_settings()
+    logs.configure(settings.log_level)
+    try:
+        code: int = args.handler(settings, args)
+    except tenancy.TenancyError as exc:
+        print(f"tactful: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Field types shared by every request schema: strict, bounded, and named in errors."""
+
+import zoneinfo
+from datetime import date
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    Strict,
+    StringConstraints,
+)
+
+MAX_MONEY = 10**15
+
+Money = Annotated[int, Strict(), Field(ge=0, le=MAX_MONEY, description="Integer minor units.")]
+PositiveMoney = Annotated[int, Strict(), Field(gt=0, le=MAX_MONEY)]
+
+
+def _text_only(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_text_only), Field(description="YYYY-MM-DD")]
+Instant = Annotated[
+    AwareDatetime, BeforeValidator(_text_only), Field(description="RFC 3339 with offset")
+]
+
+
+Ref = Annotated[
+    str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+]
+ShortText = Ref
+Name = Annotated[
+    str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+Note = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, max_length=4000)]
+
+# ISO 4217 active codes.
+_ISO_4217 = """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL
+    BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP
+    ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR
+    IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL
+    LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR
+    NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD
+    SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX
+    USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
+"""
+_CURRENCIES = frozenset(_ISO_4217.split())
+
+
+def _currency(value: str) -> str:
+    if value not in _CURRENCIES:
+        raise ValueError("not an ISO 4217 currency code")
+    return value
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def is_time_zone(value: str) -> bool:
+    return value in _zones()
+
+
+def _time_zone(value: str) -> str:
+    if not is_time_zone(value):
+        raise ValueError("not an IANA time zone name")
+    return value
+
+
+Currency = Annotated[str, Strict(), AfterValidator(_currency)]
+TimeZone = Annotated[str, Strict(), StringConstraints(max_length=64), AfterValidator(_time_zone)]
+Locale = Annotated[
+    str,
+    Strict(),
+    StringConstraints(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$", max_length=35),
+]

@@ -1,0 +1,97 @@
+"""create_app(): the ASGI application, its lifespan, routers and error handlers."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.accounts.router import router as accounts_router
+from app.audit.router import router as audit_router
+from app.config import Settings, get_settings
+from app.contacts.router import router as contacts_router
+from app.db.migrations import head_revision
+from app.db.session import create_engine, create_sessionmaker
+from app.errors import PROBLEM_JSON
+from app.health.router import router as health_router
+from app.http import problems
+from app.http.middleware import RequestContextMiddleware
+from app.interactions.router import router as interactions_router
+
+DESCRIPTION = """Collections case management: firm, step by step, never abusive.
+
+Authenticate with `Authorization: Bearer <api key>`. Errors are `application/problem+json`
+(RFC 9457). Every POST and PUT accepts an `Idempotency-Key` header. Lists are
+cursor-paginated (`limit` 1..500, `cursor`)."""
+
+
+def _problem_json_in_openapi(app: FastAPI) -> None:
+    """Error responses are documented as application/problem+json only."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for code, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if code.isdigit() and int(code) >= 400:
+                        media = content.pop("application/json", None)
+                        if media is not None or PROBLEM_JSON in content:
+                            ref = {"$ref": "#/components/schemas/Problem"}
+                            content[PROBLEM_JSON] = (media or {}) | {"schema": ref}
+                        response["content"] = content
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+) -> FastAPI:
+    """With `sessionmaker` given (tests), the app uses it and owns no engine."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if sessionmaker is not None:
+            yield
+            return
+        if not settings.database_url:
+            raise RuntimeError("DATABASE_URL is not set; start the service with `tactful serve`.")
+        engine = create_engine(settings.database_url, settings)
+        app.state.sessionmaker = create_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Tactful",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.settings = settings
+    app.state.migration_head = head_revision()
+    if sessionmaker is not None:
+        app.state.sessionmaker = sessionmaker
+    problems.install(app)
+    app.add_middleware(RequestContextMiddleware)
+    _problem_json_in_openapi(app)
+    for router in (
+        health_router,
+        accounts_router,
+        contacts_router,
+        interactions_router,
+        audit_router,
+    ):
+        app.include_router(router)
+    return app

@@ -1,0 +1,18 @@
+"""ORM tables. Import every module here so Alembic sees the whole schema."""
+
+from app.models.accounts import Account, Contact, Debtor, Hold
+from app.models.audit import AuditEntry
+from app.models.interactions import Interaction
+from app.models.tenancy import ApiKey, IdempotencyRecord, Tenant
+
+__all__ = [
+    "Account",
+    "ApiKey",
+    "AuditEntry",
+    "Contact",
+    "Debtor",
+    "Hold",
+    "IdempotencyRecord",
+    "Interaction",
+    "Tenant",
+]

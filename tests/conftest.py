@@ -1,0 +1,165 @@
+"""Tests run on real PostgreSQL through the real migrations.
+
+`TEST_DATABASE_URL` names a server to use; without it an embedded server is started under
+.data/test-pg. Either way the session gets its own freshly migrated database, and each test
+runs inside one outer transaction that is rolled back (requests commit to savepoints).
+"""
+
+import asyncio
+import os
+import threading
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+from app.config import Settings, async_database_url
+from app.db.migrations import upgrade
+from app.db.resolve import with_database
+from app.main import create_app
+from app.tenancy import service as tenancy
+
+ROOT = Path(__file__).resolve().parents[1]
+KeyMaker = Callable[..., Awaitable[str]]
+
+
+def _run_sync(fn: Callable[[], Any]) -> None:
+    """Run blocking work that calls asyncio.run() in a thread of its own."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            fn()
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+async def _admin(dsn: str, sql: str) -> None:
+    engine = create_async_engine(
+        async_database_url(dsn), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
+    async with engine.connect() as conn:
+        await conn.execute(text(sql))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def server_dsn() -> Iterator[str]:
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    from app.db.embedded import EmbeddedPostgres
+
+    server = EmbeddedPostgres(ROOT / ".data" / "test-pg")
+    dsn = server.start()
+    yield dsn
+    if server.started_here:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(server_dsn: str) -> Iterator[str]:
+    name = f"tactful_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    _run_sync(lambda: asyncio.run(_admin(server_dsn, f'CREATE DATABASE "{name}"')))
+    url = with_database(server_dsn, name)
+    _run_sync(lambda: upgrade(url))
+    yield url
+    _run_sync(lambda: asyncio.run(_admin(server_dsn, f'DROP DATABASE "{name}" WITH (FORCE)')))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, max_body_bytes=256 * 1024)
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    assert settings.database_url
+    engine = create_async_engine(async_database_url(settings.database_url), poolclass=NullPool)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        yield conn
+        await outer.rollback()
+
+
+@pytest.fixture
+def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, sessionmaker=sessionmaker)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tactful.test") as http:
+        yield http
+
+
+@pytest.fixture
+def make_key(sessionmaker: async_sessionmaker[AsyncSession]) -> KeyMaker:
+    """make_key(tenant, scopes=..., partner=..., **tenant_options) → a fresh API key."""
+
+    async def make(
+        tenant: str = "acme",
+        scopes: list[str] | None = None,
+        partner: str | None = None,
+        **tenant_options: Any,
+    ) -> str:
+        async with sessionmaker() as session:
+            if await tenancy.tenant_by_name(session, tenant) is None:
+                await tenancy.create_tenant(session, tenant, **tenant_options)
+            issued = await tenancy.create_key(
+                session, tenant, scopes or tenancy.ALL_SCOPES, partner
+            )
+            await session.commit()
+        return issued.key
+
+    return make
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def table_counts(connection: AsyncConnection) -> dict[str, int]:
+    """Row counts of every table, to prove a rejected request changed nothing."""
+    names = (
+        await connection.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
+        )
+    ).scalars()
+    counts = {}
+    for name in list(names):
+        counts[name] = int(
+            (await connection.execute(text(f'SELECT count(*) FROM "{name}"'))).scalar_one()
+        )
+    return counts
