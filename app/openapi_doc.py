@@ -101,9 +101,10 @@ def _operation(method: str, path: str, op: dict[str, Any]) -> list[str]:
         lines += ["", f"Body (`application/json`): {_type(body['schema'])}"]
     lines += ["", "| status | meaning | body |", "|---|---|---|"]
     for code, response in sorted(op.get("responses", {}).items()):
-        content = response.get("content", {})
-        media, body_schema = next(iter(content.items()), (None, {}))
-        shown = f"{_type(body_schema.get('schema', {}))} (`{media}`)" if media else "—"
+        content: dict[str, dict[str, Any]] = response.get("content", {})
+        shown = "—"
+        for media, body_schema in content.items():
+            shown = f"{_type(body_schema.get('schema', {}))} (`{media}`)"
         lines.append(f"| {code} | {_cell(response.get('description', ''))} | {shown} |")
     return [*lines, ""]
 
