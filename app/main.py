@@ -16,7 +16,7 @@ from app.db.session import create_engine, create_sessionmaker
 from app.errors import PROBLEM_JSON
 from app.health.router import router as health_router
 from app.http import problems
-from app.http.middleware import RequestContextMiddleware
+from app.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.interactions.router import router as interactions_router
 
 DESCRIPTION = """Collections case management: firm, step by step, never abusive.
@@ -77,13 +77,13 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
     app.state.migration_head = head_revision()
     if sessionmaker is not None:
         app.state.sessionmaker = sessionmaker
     problems.install(app)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     _problem_json_in_openapi(app)
     for router in (

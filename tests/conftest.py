@@ -163,3 +163,42 @@ async def table_counts(connection: AsyncConnection) -> dict[str, int]:
             (await connection.execute(text(f'SELECT count(*) FROM "{name}"'))).scalar_one()
         )
     return counts
+
+
+@pytest.fixture
+async def committed_sessionmaker(
+    engine: AsyncEngine,
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Real commits, for tests that need concurrent transactions; tables are emptied after."""
+    yield async_sessionmaker(engine, expire_on_commit=False)
+    async with engine.begin() as conn:
+        names = (
+            await conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+        ).scalars()
+        await conn.execute(text(f"TRUNCATE {', '.join(names)} CASCADE"))
+
+
+@pytest.fixture
+async def committed_client(
+    settings: Settings, committed_sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, sessionmaker=committed_sessionmaker)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tactful.test") as http:
+        yield http
+
+
+async def committed_key(
+    sessionmaker: async_sessionmaker[AsyncSession], tenant: str = "acme", **options: Any
+) -> str:
+    async with sessionmaker() as session:
+        if await tenancy.tenant_by_name(session, tenant) is None:
+            await tenancy.create_tenant(session, tenant, **options)
+        issued = await tenancy.create_key(session, tenant, tenancy.ALL_SCOPES)
+        await session.commit()
+    return issued.key

@@ -37,3 +37,9 @@ def interaction_body(contact_id: str, **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def contact_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"kind": "phone", "value": "+86 139 0000 2222", "relationship": "friend"}
+    body.update(overrides)
+    return body

@@ -1,11 +1,14 @@
-"""Request id and one JSON access-log line per request (path template, never the query)."""
+"""Request id, access log (route template, never the query) and the body size limit."""
 
 import logging
 import time
 import uuid
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.errors import PayloadTooLarge
+from app.http.problems import problem_response
 from app.logs import request_id_var, tenant_var
 
 log = logging.getLogger("tactful.access")
@@ -57,3 +60,36 @@ class RequestContextMiddleware:
             )
             request_id_var.reset(request_token)
             tenant_var.reset(tenant_token)
+
+
+class BodyLimitMiddleware:
+    """413 as problem+json for bodies over the limit, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            response = problem_response(PayloadTooLarge(self._detail()))
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise HTTPException(413, self._detail())
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    def _detail(self) -> str:
+        return f"The request body is larger than {self.max_body_bytes} bytes."
