@@ -14,7 +14,7 @@ _SECRET_PATTERNS = [
     (re.compile(r"tf_[0-9a-f]{12}_[A-Za-z0-9_\-]+"), "tf_***"),
     (re.compile(r"\+?\d[\d \-()]{7,}\d"), "[number]"),
 ]
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
 
 def redact(text: str) -> str:
