@@ -136,6 +136,9 @@ FIELD_CASES = [
     case("patch", "debtor.name", "Someone Else"),
     case("patch", "status", "closed"),
     case("patch", "balance", 0),
+    case("patch", "assignee", "ok-agent"),
+    case("put", "balance", 7),
+    case("patch", "debtor.timezone", "Mars/Olympus", loc=["body","debtor"]),
     # -- POST /v1/accounts/{ref}/contacts -----------------------------------------------
     case("contact", "kind", "fax"),
     case("contact", "kind", True),
