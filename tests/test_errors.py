@@ -66,7 +66,7 @@ async def test_validation_names_the_nested_field(
     response = await client.put("/v1/accounts/L-1", json=body, headers=bearer(await make_key()))
     problem = assert_problem(response, 422)
     assert problem["errors"] == [
-        {"loc": ["body", "debtor", "timezone"], "msg": "Value error, not an IANA time zone name"}
+        {"loc": ["body", "debtor", "timezone"], "msg": "not an IANA time zone name"}
     ]
 
 

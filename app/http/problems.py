@@ -37,7 +37,7 @@ def validation_problem(exc: RequestValidationError) -> ValidationFailed:
     errors = []
     for err in exc.errors():
         loc = _loc(err.get("loc", ()))
-        msg = str(err.get("msg", "invalid"))
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         if err.get("type") == "json_invalid":
             loc, msg = ["body"], "malformed JSON"
         elif err.get("type") == "missing":
