@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     log_level: str = "INFO"
     evaluator_interval_seconds: float = Field(default=60.0, gt=0)
+    evaluator_enabled: bool = True
     webhook_allow_private: bool = False
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     db_pool_size: int = Field(default=10, ge=1)

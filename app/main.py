@@ -1,5 +1,7 @@
 """create_app(): the ASGI application, its lifespan, routers and error handlers."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,10 +16,15 @@ from app.contacts.router import router as contacts_router
 from app.db.migrations import head_revision
 from app.db.session import create_engine, create_sessionmaker
 from app.errors import PROBLEM_JSON
+from app.escalation.router import router as escalation_router
+from app.evaluation.runner import run_forever
 from app.health.router import router as health_router
 from app.http import problems
 from app.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.interactions.router import router as interactions_router
+from app.policy_api.router import router as policy_router
+from app.promises.router import router as promises_router
+from app.sandbox.router import router as sandbox_router
 
 DESCRIPTION = """Collections case management: firm, step by step, never abusive.
 
@@ -67,9 +74,18 @@ def create_app(
             raise RuntimeError("DATABASE_URL is not set; start the service with `tactful serve`.")
         engine = create_engine(settings.database_url, settings)
         app.state.sessionmaker = create_sessionmaker(engine)
+        evaluator = None
+        if settings.evaluator_enabled:
+            evaluator = asyncio.create_task(
+                run_forever(app.state.sessionmaker, settings.evaluator_interval_seconds)
+            )
         try:
             yield
         finally:
+            if evaluator is not None:
+                evaluator.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await evaluator
             await engine.dispose()
 
     app = FastAPI(
@@ -92,6 +108,10 @@ def create_app(
         contacts_router,
         interactions_router,
         audit_router,
+        escalation_router,
+        promises_router,
+        policy_router,
+        sandbox_router,
     ):
         app.include_router(router)
     return app

@@ -329,7 +329,11 @@ async def test_partner_key_reads_its_placements_masked(
     partner = bearer(await make_key("acme", partner="agency-x"))
     response = await call(client, method, path, partner, X, world.contacts[X])
     route = f"{method} {path}"
-    if set(ROUTES[method, path].param_convertors) <= {"account_ref", "contact_id"}:
+    account_route = path.startswith("/v1/accounts")
+    if account_route and set(ROUTES[method, path].param_convertors) <= {
+        "account_ref",
+        "contact_id",
+    }:
         assert response.status_code == 200, (route, response.text)
     else:
         assert response.status_code < 500, (route, response.text)

@@ -12,7 +12,10 @@ from app.auth import Principal
 from app.contacts.normalise import normalise_contact_value
 from app.contacts.repository import ContactRepository
 from app.errors import Conflict, NotFound, invalid
+from app.evaluation.context import Actor
+from app.evaluation.service import reevaluate
 from app.http.pagination import Page, decode_cursor, encode_cursor
+from app.logs import request_id_var
 from app.models import Account
 from app.policy.escalation import start_episode
 
@@ -135,6 +138,7 @@ async def upsert_account(
                 "tier": episode.tier,
                 "tier_reasons": episode.tier_reasons,
                 "episode": 1,
+                "episode_started_at": now,
                 **fields,
             }
         )
@@ -159,7 +163,7 @@ async def upsert_account(
         after=account_snapshot(account),
     )
     await session.flush()
-    await session.refresh(account)
+    await reevaluate(session, Actor.of(principal, request_id_var.get()), [account.id])
     return (await render(session, principal, [account]))[0], created
 
 
@@ -172,6 +176,7 @@ def _refresh(account: Account, data: AccountData, fields: dict[str, Any], now: A
         episode = start_episode(now)
         account.status = "delinquent"
         account.episode += 1
+        account.episode_started_at = now
         account.stage = episode.stage
         account.stage_entered_at = episode.stage_entered_at
         account.tier = episode.tier

@@ -19,6 +19,7 @@ def audit(
     account_id: int | None,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
+    policy_version: int | None = None,
 ) -> None:
     AuditRepository(session).record(
         tenant_id=principal.tenant_id,
@@ -31,4 +32,5 @@ def audit(
         before=before,
         after=after,
         request_id=request_id_var.get(),
+        policy_version=policy_version,
     )

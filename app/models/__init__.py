@@ -3,6 +3,7 @@
 from app.models.accounts import Account, Contact, Debtor, Hold
 from app.models.audit import AuditEntry
 from app.models.interactions import Interaction
+from app.models.policy import FollowUp, OutboxEvent, Payment, PolicyVersion, Promise, StageChange
 from app.models.tenancy import ApiKey, IdempotencyRecord, Tenant
 
 __all__ = [
@@ -11,8 +12,14 @@ __all__ = [
     "AuditEntry",
     "Contact",
     "Debtor",
+    "FollowUp",
     "Hold",
     "IdempotencyRecord",
     "Interaction",
+    "OutboxEvent",
+    "Payment",
+    "PolicyVersion",
+    "Promise",
+    "StageChange",
     "Tenant",
 ]

@@ -78,6 +78,12 @@ class Account(Base):
         Index(None, "tenant_id", "debtor_id"),
         Index(None, "tenant_id", "partner", "id"),
         Index(None, "tenant_id", "status", "due_date"),
+        Index(
+            "ix_accounts_due_for_evaluation",
+            "tenant_id",
+            "next_evaluation_at",
+            postgresql_where=text("next_evaluation_at IS NOT NULL"),
+        ),
     )
 
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
@@ -102,6 +108,13 @@ class Account(Base):
     reason_code: Mapped[str | None] = mapped_column(Text)
     reason_verification: Mapped[str | None] = mapped_column(Text)
     episode: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    episode_started_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    tier_score: Mapped[int | None] = mapped_column(Integer)
+    policy_version: Mapped[int | None] = mapped_column(Integer)
+    next_evaluation_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -1,4 +1,14 @@
 """Pure decision code: facts and a `now` in, decisions and reasons out.
 
 Nothing in this package imports SQLAlchemy, FastAPI or does I/O.
+
+- `document`: the policy document schema, its validation and `DEFAULT_POLICY`
+  (`packs`: the jurisdiction contact packs; `names`: the literal names it uses).
+- `facts`: what decisions are made from and what they are.
+- `promises`: promise outcomes, the promise window, refusing a new promise.
+- `tiering`: tier A / B / C with its score and rules.
+- `ladder`: the stage transition table, `decide_stage`, `decide_manual_advance`.
+- `evaluation`: `evaluate()`, all of the above plus `next_evaluation_at`.
+- `escalation`: days past due and where an episode starts.
+- `compiled`, `digest`, `localtime`: the plain, cached forms the hot path uses.
 """

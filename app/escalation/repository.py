@@ -1,0 +1,49 @@
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Hold, StageChange
+
+
+class EscalationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def open_holds(self, tenant_id: int, account_id: int) -> list[Hold]:
+        return list(
+            (
+                await self.session.scalars(
+                    select(Hold)
+                    .where(
+                        Hold.tenant_id == tenant_id,
+                        Hold.account_id == account_id,
+                        Hold.lifted_at.is_(None),
+                    )
+                    .order_by(Hold.created_at)
+                )
+            ).all()
+        )
+
+    async def hold(self, tenant_id: int, account_id: int, hold_id: UUID) -> Hold | None:
+        return (
+            await self.session.scalars(
+                select(Hold)
+                .where(
+                    Hold.tenant_id == tenant_id, Hold.account_id == account_id, Hold.id == hold_id
+                )
+                .with_for_update()
+            )
+        ).one_or_none()
+
+    async def history(self, tenant_id: int, account_id: int, limit: int = 200) -> list[StageChange]:
+        return list(
+            (
+                await self.session.scalars(
+                    select(StageChange)
+                    .where(StageChange.tenant_id == tenant_id, StageChange.account_id == account_id)
+                    .order_by(StageChange.id.desc())
+                    .limit(limit)
+                )
+            ).all()
+        )[::-1]

@@ -1,0 +1,242 @@
+"""Persist evaluations in sets: account state, promise outcomes, stage history, audit rows
+and outbox events, all in the caller's transaction."""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.evaluation.context import Actor
+from app.evaluation.loader import AccountState
+from app.models import Account, AuditEntry, FollowUp, OutboxEvent, Promise, StageChange
+from app.policy.facts import Evaluation
+
+FINAL_PROMISE_STATUSES = {"kept", "broken"}
+
+
+@dataclass(slots=True)
+class _Writes:
+    accounts: list[dict[str, Any]] = field(default_factory=list)
+    promises: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    follow_ups: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _event(
+    actor: Actor, now: datetime, state: AccountState, kind: str, **data: Any
+) -> dict[str, Any]:
+    return {
+        "tenant_id": actor.tenant_id,
+        "type": kind,
+        "account_id": state.id,
+        "payload": {"account_ref": state.ref, **data},
+        "occurred_at": now,
+    }
+
+
+def _audit(
+    actor: Actor,
+    now: datetime,
+    state: AccountState,
+    action: str,
+    version: int,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    entity: str = "account",
+    entity_id: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "tenant_id": actor.tenant_id,
+        "account_id": state.id,
+        "entity": entity,
+        "entity_id": entity_id or state.ref,
+        "action": action,
+        "actor": actor.name,
+        "request_id": actor.request_id,
+        "policy_version": version,
+        "before": before,
+        "after": after,
+        "occurred_at": now,
+    }
+
+
+def _plan(
+    actor: Actor, now: datetime, version: int, state: AccountState, ev: Evaluation, w: _Writes
+) -> list[dict[str, Any]]:
+    effects: list[dict[str, Any]] = []
+    row: dict[str, Any] = {
+        "tenant_id": actor.tenant_id,
+        "id": state.id,
+        "next_evaluation_at": ev.next_evaluation_at,
+        "evaluated_at": now,
+        "policy_version": version,
+        "tier_score": ev.tier.score,
+        "tier": ev.tier.tier,
+        "tier_reasons": list(ev.tier.rules),
+    }
+    for decision in ev.promises:
+        old_status, old_paid = state.promise_status.get(decision.id, ("pending", 0))
+        if (decision.status, decision.paid) == (old_status, old_paid):
+            continue
+        resolved = now if decision.status != "pending" else None
+        w.promises.append(
+            {
+                "tenant_id": actor.tenant_id,
+                "id": uuid.UUID(decision.id),
+                "status": decision.status,
+                "paid": decision.paid,
+                "resolved_at": resolved,
+            }
+        )
+        if decision.status != old_status:
+            change = {"promise_id": decision.id, "from": old_status, "to": decision.status}
+            effects.append({"type": "promise_status_changed", **change, "paid": decision.paid})
+            w.audit.append(
+                _audit(
+                    actor,
+                    now,
+                    state,
+                    "promise.status_changed",
+                    version,
+                    {"status": old_status, "paid": old_paid},
+                    {"status": decision.status, "paid": decision.paid},
+                    entity="promise",
+                    entity_id=decision.id,
+                )
+            )
+            if decision.status in FINAL_PROMISE_STATUSES:
+                w.outbox.append(
+                    _event(
+                        actor,
+                        now,
+                        state,
+                        f"promise.{decision.status}",
+                        promise_id=decision.id,
+                        paid=decision.paid,
+                    )
+                )
+        if decision.follow_up and decision.status != old_status:
+            w.follow_ups.append(
+                {
+                    "tenant_id": actor.tenant_id,
+                    "id": uuid.uuid4(),
+                    "account_id": state.id,
+                    "purpose": decision.follow_up,
+                    "due_at": now,
+                    "source": f"promise:{decision.id}",
+                }
+            )
+    if ev.tier.tier != state.tier:
+        before, after = {"tier": state.tier}, {"tier": ev.tier.tier, "rules": list(ev.tier.rules)}
+        effects.append(
+            {
+                "type": "tier_changed",
+                "from": state.tier,
+                "to": ev.tier.tier,
+                "rules": list(ev.tier.rules),
+            }
+        )
+        w.audit.append(_audit(actor, now, state, "account.tier_changed", version, before, after))
+        w.outbox.append(
+            _event(
+                actor,
+                now,
+                state,
+                "account.tier_changed",
+                **{"from": state.tier, "to": ev.tier.tier},
+            )
+        )
+    stage = ev.stage
+    if stage.action == "advance" and stage.to_stage is not None:
+        row["stage"] = stage.to_stage
+        row["stage_entered_at"] = now
+        effects.append(
+            {
+                "type": "stage_changed",
+                "from": stage.from_stage,
+                "to": stage.to_stage,
+                "trigger": stage.trigger,
+            }
+        )
+        w.history.append(
+            {
+                "tenant_id": actor.tenant_id,
+                "account_id": state.id,
+                "episode": state.episode,
+                "from_stage": stage.from_stage,
+                "to_stage": stage.to_stage,
+                "tier": ev.tier.tier,
+                "trigger": (stage.trigger or "")[:200],
+                "actor": actor.name,
+                "policy_version": version,
+                "occurred_at": now,
+            }
+        )
+        w.audit.append(
+            _audit(
+                actor,
+                now,
+                state,
+                "account.stage_changed",
+                version,
+                {"stage": stage.from_stage},
+                {"stage": stage.to_stage, "trigger": stage.trigger},
+            )
+        )
+        w.outbox.append(
+            _event(
+                actor,
+                now,
+                state,
+                "account.stage_changed",
+                **{"from": stage.from_stage, "to": stage.to_stage},
+            )
+        )
+    w.accounts.append(row)
+    return effects
+
+
+async def apply_evaluations(
+    session: AsyncSession,
+    actor: Actor,
+    version: int,
+    decided: list[tuple[AccountState, Evaluation]],
+) -> dict[int, list[dict[str, Any]]]:
+    """Write every decision; return each account's effects (what changed)."""
+    now = actor.clock.now()
+    writes = _Writes()
+    effects = {state.id: _plan(actor, now, version, state, ev, writes) for state, ev in decided}
+    if writes.promises:
+        await session.execute(update(Promise), writes.promises)
+    if writes.accounts:
+        for keys, rows in _group_by_keys(writes.accounts).items():
+            del keys
+            await session.execute(update(Account), rows)
+    for model, rows in (
+        (StageChange, writes.history),
+        (AuditEntry, writes.audit),
+        (OutboxEvent, writes.outbox),
+    ):
+        if rows:
+            await session.execute(insert(model), rows)
+    if writes.follow_ups:
+        statement = pg_insert(FollowUp).on_conflict_do_nothing(
+            index_elements=["tenant_id", "account_id", "purpose"],
+            index_where=FollowUp.status == "open",
+        )
+        await session.execute(statement, writes.follow_ups)
+    return effects
+
+
+def _group_by_keys(rows: list[dict[str, Any]]) -> dict[frozenset[str], list[dict[str, Any]]]:
+    """Bulk UPDATE by primary key needs the same columns in every row of one statement."""
+    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(frozenset(row), []).append(row)
+    return groups

@@ -1,0 +1,73 @@
+"""The periodic evaluator: a background loop in `tactful serve` and `tactful evaluate`.
+
+It is a transaction boundary like a request: each batch commits on its own.
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.clock import TenantClock
+from app.evaluation.context import Actor
+from app.evaluation.service import evaluate_due
+from app.models import Tenant
+
+log = logging.getLogger("tactful.evaluator")
+EVALUATOR = "evaluator"
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    evaluated: int = 0
+    changed: int = 0
+
+    def __add__(self, other: "Totals") -> "Totals":
+        return Totals(self.evaluated + other.evaluated, self.changed + other.changed)
+
+
+def tenant_actor(tenant: Tenant, name: str = EVALUATOR) -> Actor:
+    clock = TenantClock(tenant.timezone, tenant.sandbox, tenant.clock_frozen_at)
+    return Actor(tenant.id, clock, name)
+
+
+async def evaluate_tenant(
+    sessionmaker: async_sessionmaker[AsyncSession], tenant: Tenant, batch_size: int = 1000
+) -> Totals:
+    totals = Totals()
+    while True:
+        async with sessionmaker() as session:
+            result = await evaluate_due(session, tenant_actor(tenant), batch_size)
+            await session.commit()
+        totals += Totals(result.evaluated, result.changed)
+        if result.evaluated < batch_size:
+            return totals
+
+
+async def evaluate_all(
+    sessionmaker: async_sessionmaker[AsyncSession], batch_size: int = 1000
+) -> Totals:
+    async with sessionmaker() as session:
+        tenants = list((await session.scalars(select(Tenant).order_by(Tenant.id))).all())
+    totals = Totals()
+    for tenant in tenants:
+        totals += await evaluate_tenant(sessionmaker, tenant, batch_size)
+    return totals
+
+
+async def run_forever(sessionmaker: async_sessionmaker[AsyncSession], interval: float) -> None:
+    while True:
+        try:
+            totals = await evaluate_all(sessionmaker)
+            if totals.evaluated:
+                log.info(
+                    "evaluation pass",
+                    extra={"evaluated": totals.evaluated, "changed": totals.changed},
+                )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("evaluation pass failed", extra={"error": type(exc).__name__})
+        await asyncio.sleep(interval)

@@ -1,0 +1,60 @@
+"""Evaluate accounts against their tenant's policy and persist the decisions."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.evaluation.apply import apply_evaluations
+from app.evaluation.context import Actor
+from app.evaluation.loader import load_facts
+from app.models import Account
+from app.policy.evaluation import evaluate
+from app.policy_api.repository import PolicyRepository
+
+
+async def reevaluate(
+    session: AsyncSession, actor: Actor, account_ids: list[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """Re-decide tier, stage and promises now; returns what changed per account."""
+    policy = await PolicyRepository(session).current(actor.tenant_id)
+    loaded = await load_facts(session, actor.tenant_id, actor.clock.timezone, account_ids)
+    now = actor.clock.now()
+    decided = [(state, evaluate(facts, policy.document, now)) for state, facts in loaded]
+    effects = await apply_evaluations(session, actor, policy.version, decided)
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Account) and obj.id in effects:
+            await session.refresh(obj)
+    return effects
+
+
+@dataclass(frozen=True, slots=True)
+class PassResult:
+    evaluated: int
+    changed: int
+
+
+async def evaluate_due(session: AsyncSession, actor: Actor, batch_size: int = 1000) -> PassResult:
+    """One batch of this tenant's accounts whose next evaluation time has come.
+
+    Rows are claimed with FOR UPDATE SKIP LOCKED, so several processes share the work and
+    each due account is evaluated once per due time (the decision moves its time forward).
+    """
+    now = actor.clock.now()
+    ids = list(
+        (
+            await session.scalars(
+                select(Account.id)
+                .where(
+                    Account.tenant_id == actor.tenant_id,
+                    Account.next_evaluation_at <= now,
+                )
+                .order_by(Account.next_evaluation_at)
+                .limit(batch_size)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+    )
+    effects = await reevaluate(session, actor, ids)
+    return PassResult(len(ids), sum(1 for changed in effects.values() if changed))

@@ -1,0 +1,86 @@
+"""One pass over an account's facts: the counts and instants tiering and the ladder share."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from app.policy.facts import AccountFacts
+from app.policy.localtime import local_date
+from app.policy.names import NOT_A_CONVERSATION
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What the facts say as of `now` (facts dated after `now` are not yet known)."""
+
+    today: date  # in the tenant's zone
+    interactions: int
+    attempts: int  # outbound calls, any contact
+    conversations: int  # calls with a self contact that reached the debtor
+    first_reminder_outcome: str | None  # outcome of the first outbound call to a self contact
+    self_attempt_since: bool  # an outbound call to a self contact at/after `since`
+    last_conversation_at: datetime | None
+    last_payment_at: datetime | None
+    next_fact_at: datetime | None  # earliest interaction or payment dated after `now`
+
+    def last_reached_date(self, facts: AccountFacts) -> date:
+        """The local day the "not reached" clock last restarted: the latest of the last
+        conversation, the last payment and the episode start."""
+        latest = facts.episode_started_at
+        if self.last_conversation_at is not None and self.last_conversation_at > latest:
+            latest = self.last_conversation_at
+        if self.last_payment_at is not None and self.last_payment_at > latest:
+            latest = self.last_payment_at
+        return local_date(latest, facts.timezone)
+
+
+def digest(facts: AccountFacts, now: datetime, since: datetime | None = None) -> Digest:
+    interactions = attempts = conversations = 0
+    first_at: datetime | None = None
+    first_outcome: str | None = None
+    self_since = False
+    last_conversation: datetime | None = None
+    future: datetime | None = None
+    for it in facts.interactions:
+        at = it.occurred_at
+        if at > now:
+            if future is None or at < future:
+                future = at
+            continue
+        interactions += 1
+        if it.channel != "call":
+            continue
+        is_self = it.relationship == "self"
+        if it.direction == "outbound":
+            attempts += 1
+            if is_self:
+                if (
+                    first_at is None
+                    or at < first_at
+                    or (at == first_at and it.outcome < (first_outcome or ""))
+                ):
+                    first_at, first_outcome = at, it.outcome
+                if since is not None and at >= since:
+                    self_since = True
+        if is_self and it.outcome not in NOT_A_CONVERSATION:
+            conversations += 1
+            if last_conversation is None or at > last_conversation:
+                last_conversation = at
+    last_payment: datetime | None = None
+    for payment in facts.payments:
+        at = payment.occurred_at
+        if at > now:
+            if future is None or at < future:
+                future = at
+        elif last_payment is None or at > last_payment:
+            last_payment = at
+    return Digest(
+        today=local_date(now, facts.timezone),
+        interactions=interactions,
+        attempts=attempts,
+        conversations=conversations,
+        first_reminder_outcome=first_outcome,
+        self_attempt_since=self_since,
+        last_conversation_at=last_conversation,
+        last_payment_at=last_payment,
+        next_fact_at=future,
+    )
