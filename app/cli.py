@@ -1,4 +1,4 @@
-"""tactful serve | migrate | tenant create | key create | key revoke"""
+"""tactful serve | migrate | evaluate | demo | tenant create | key create | key revoke"""
 
 import argparse
 import asyncio
@@ -10,10 +10,12 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import logs
+from app.clock import TenantClock
 from app.config import Settings, get_settings
 from app.db.migrations import upgrade
 from app.db.resolve import Database, database
 from app.db.session import create_engine, create_sessionmaker
+from app.models import Tenant
 from app.models.enums import Jurisdiction
 from app.tenancy import service as tenancy
 
@@ -126,6 +128,77 @@ def cmd_key_revoke(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(settings: Settings, _: argparse.Namespace) -> int:
+    from app.evaluation.runner import evaluate_all
+
+    async def run(url: str) -> None:
+        engine = create_engine(url, settings)
+        try:
+            totals = await evaluate_all(create_sessionmaker(engine))
+        finally:
+            await engine.dispose()
+        print(f"evaluated {totals.evaluated} accounts, {totals.changed} changed")
+
+    with database(settings) as db:
+        upgrade(db.url)
+        asyncio.run(run(db.url))
+    return 0
+
+
+async def _demo_tenant(session: AsyncSession, name: str) -> Tenant:
+    tenant = await tenancy.tenant_by_name(session, name)
+    if tenant is None:
+        return await tenancy.create_tenant(session, name, sandbox=True)
+    if not tenant.sandbox:
+        raise tenancy.TenancyError(f"tenant {name!r} is live; demo data goes only to sandboxes")
+    return tenant
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from app.demo.loader import LoadResult, load_demo
+
+    def progress(result: LoadResult) -> None:
+        print(
+            f"  {result.accounts:,}/{args.accounts:,} accounts "
+            f"({result.accounts_per_second:,.0f}/s)",
+            file=sys.stderr,
+        )
+
+    async def run(url: str, tenant: Tenant) -> LoadResult:
+        clock = TenantClock(tenant.timezone, tenant.sandbox, tenant.clock_frozen_at)
+        engine = create_engine(url, settings)
+        try:
+            async with engine.connect() as conn:
+                return await load_demo(
+                    conn,
+                    tenant.id,
+                    args.accounts,
+                    today=clock.today(),
+                    now=clock.now(),
+                    seed=args.seed,
+                    progress=progress,
+                )
+        finally:
+            await engine.dispose()
+
+    with database(settings) as db:
+        upgrade(db.url)
+        tenant = _in_transaction(settings, db.url, lambda s: _demo_tenant(s, args.tenant))
+        result = asyncio.run(run(db.url, tenant))
+    print(
+        f"loaded {result.accounts:,} accounts ({result.total_rows:,} rows) into sandbox tenant "
+        f"{tenant.name} in {result.seconds:.1f} s: {result.accounts_per_second:,.0f} accounts/s"
+    )
+    return 0
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="tactful", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -136,6 +209,17 @@ def parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser("migrate", help="apply migrations").set_defaults(handler=cmd_migrate)
+    commands.add_parser(
+        "evaluate", help="one evaluation pass over due accounts (for cron)"
+    ).set_defaults(handler=cmd_evaluate)
+
+    demo = commands.add_parser(
+        "demo", help="load a generated demo portfolio into a sandbox tenant (COPY, fast)"
+    )
+    demo.add_argument("--accounts", type=_positive, required=True)
+    demo.add_argument("--tenant", default=DEMO_TENANT, help="created as a sandbox if missing")
+    demo.add_argument("--seed", type=int, default=1, help="same seed, same portfolio")
+    demo.set_defaults(handler=cmd_demo)
 
     tenant = commands.add_parser("tenant").add_subparsers(dest="action", required=True)
     create = tenant.add_parser("create", help="create a tenant")
