@@ -1,18 +1,20 @@
 """Persist evaluations in sets: account state, promise outcomes, stage history, audit rows
 and outbox events, all in the caller's transaction."""
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.bulk import insert_unnest
 from app.evaluation.context import Actor
 from app.evaluation.loader import AccountState
-from app.models import Account, AuditEntry, FollowUp, OutboxEvent, Promise, StageChange
+from app.models import AuditEntry, FollowUp, OutboxEvent, StageChange
 from app.policy.facts import Evaluation
 
 FINAL_PROMISE_STATUSES = {"kept", "broken"}
@@ -213,18 +215,15 @@ async def apply_evaluations(
     writes = _Writes()
     effects = {state.id: _plan(actor, now, version, state, ev, writes) for state, ev in decided}
     if writes.promises:
-        await session.execute(update(Promise), writes.promises)
+        await session.execute(_UPDATE_PROMISES, _promise_arrays(actor.tenant_id, writes.promises))
     if writes.accounts:
-        for keys, rows in _group_by_keys(writes.accounts).items():
-            del keys
-            await session.execute(update(Account), rows)
+        await _update_accounts(session, actor.tenant_id, version, now, writes.accounts)
     for model, rows in (
         (StageChange, writes.history),
         (AuditEntry, writes.audit),
         (OutboxEvent, writes.outbox),
     ):
-        if rows:
-            await session.execute(insert(model), rows)
+        await insert_unnest(session, model.__table__, rows)  # type: ignore[arg-type]
     if writes.follow_ups:
         statement = pg_insert(FollowUp).on_conflict_do_nothing(
             index_elements=["tenant_id", "account_id", "purpose"],
@@ -234,9 +233,63 @@ async def apply_evaluations(
     return effects
 
 
-def _group_by_keys(rows: list[dict[str, Any]]) -> dict[frozenset[str], list[dict[str, Any]]]:
-    """Bulk UPDATE by primary key needs the same columns in every row of one statement."""
-    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(frozenset(row), []).append(row)
-    return groups
+_UPDATE_PROMISES = text(
+    """
+    UPDATE promises AS p SET status = u.status, paid = u.paid, resolved_at = u.resolved_at
+    FROM unnest(
+        CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:paid AS bigint[]),
+        CAST(:resolved AS timestamptz[])
+    ) AS u(id, status, paid, resolved_at)
+    WHERE p.tenant_id = :tenant_id AND p.id = u.id
+    """
+)
+
+
+def _promise_arrays(tenant_id: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "ids": [row["id"] for row in rows],
+        "statuses": [row["status"] for row in rows],
+        "paid": [row["paid"] for row in rows],
+        "resolved": [row["resolved_at"] for row in rows],
+    }
+
+
+_UPDATE_ACCOUNTS = text(
+    """
+    UPDATE accounts AS a SET
+        next_evaluation_at = u.next_at,
+        evaluated_at = :now,
+        policy_version = :version,
+        tier = u.tier,
+        tier_score = u.score,
+        tier_reasons = CAST(u.reasons AS jsonb),
+        stage = COALESCE(u.stage, a.stage),
+        stage_entered_at = CASE WHEN u.stage IS NULL THEN a.stage_entered_at ELSE :now END
+    FROM unnest(
+        CAST(:ids AS bigint[]), CAST(:next_at AS timestamptz[]), CAST(:tiers AS text[]),
+        CAST(:scores AS int[]), CAST(:reasons AS text[]), CAST(:stages AS text[])
+    ) AS u(id, next_at, tier, score, reasons, stage)
+    WHERE a.tenant_id = :tenant_id AND a.id = u.id
+    """
+)
+
+
+async def _update_accounts(
+    session: AsyncSession, tenant_id: int, version: int, now: datetime, rows: list[dict[str, Any]]
+) -> None:
+    """One statement for the whole batch: per-row UPDATEs cost a round of work each."""
+    await session.execute(
+        _UPDATE_ACCOUNTS,
+        {
+            "tenant_id": tenant_id,
+            "version": version,
+            "now": now,
+            "ids": [row["id"] for row in rows],
+            "next_at": [row["next_evaluation_at"] for row in rows],
+            "tiers": [row["tier"] for row in rows],
+            "scores": [row["tier_score"] for row in rows],
+            "reasons": [json.dumps(row["tier_reasons"]) for row in rows],
+            "stages": [row.get("stage") for row in rows],
+        },
+    )

@@ -3,8 +3,10 @@ plain rows (no ORM objects), so a batch of thousands loads in a few round trips.
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import BigInteger, ColumnElement, and_, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Account, Contact, Debtor, Hold, Interaction, Payment, Promise
@@ -52,13 +54,18 @@ _ACCOUNT_COLUMNS = (
 )
 
 
+def _among(column: Any, ids: list[int]) -> ColumnElement[bool]:
+    """`column = ANY($1)`: one array parameter, however many ids."""
+    condition: ColumnElement[bool] = column == any_(bindparam(None, ids, type_=ARRAY(BigInteger)))
+    return condition
+
+
 async def load_facts(
     session: AsyncSession, tenant_id: int, timezone: str, account_ids: list[int]
 ) -> list[tuple[AccountState, AccountFacts]]:
     if not account_ids:
         return []
-    in_batch = Account.id.in_(account_ids)
-    of_account = and_(Account.tenant_id == tenant_id, in_batch)
+    of_account = and_(Account.tenant_id == tenant_id, _among(Account.id, account_ids))
     accounts = (
         await session.execute(
             select(*_ACCOUNT_COLUMNS)
@@ -68,16 +75,29 @@ async def load_facts(
         )
     ).all()
 
+    if not accounts:
+        return []
+    earliest_episode = min(row.episode_started_at for row in accounts)
     holds: dict[int, list[HoldFact]] = defaultdict(list)
     for account_id, kind, until in await session.execute(
         select(Hold.account_id, Hold.kind, Hold.until).where(
-            Hold.tenant_id == tenant_id, Hold.account_id.in_(account_ids), Hold.lifted_at.is_(None)
+            Hold.tenant_id == tenant_id,
+            _among(Hold.account_id, account_ids),
+            Hold.lifted_at.is_(None),
         )
     ):
         holds[account_id].append(HoldFact(kind, until))
 
+    relationship_of = {
+        contact_id: relationship
+        for contact_id, relationship in await session.execute(
+            select(Contact.id, Contact.relationship).where(
+                Contact.tenant_id == tenant_id, _among(Contact.account_id, account_ids)
+            )
+        )
+    }
     interactions: dict[int, list[InteractionFact]] = defaultdict(list)
-    for account_id, at, outcome, channel, direction, reason, relationship in await session.execute(
+    for account_id, at, outcome, channel, direction, reason, contact_id in await session.execute(
         select(
             Interaction.account_id,
             Interaction.occurred_at,
@@ -85,18 +105,15 @@ async def load_facts(
             Interaction.channel,
             Interaction.direction,
             Interaction.reason_code,
-            Contact.relationship,
-        )
-        .join(Account, and_(Account.tenant_id == tenant_id, Account.id == Interaction.account_id))
-        .join(Contact, and_(Contact.tenant_id == tenant_id, Contact.id == Interaction.contact_id))
-        .where(
+            Interaction.contact_id,
+        ).where(
             Interaction.tenant_id == tenant_id,
-            Interaction.account_id.in_(account_ids),
-            Interaction.occurred_at >= Account.episode_started_at,
+            _among(Interaction.account_id, account_ids),
+            Interaction.occurred_at >= earliest_episode,
         )
     ):
         interactions[account_id].append(
-            InteractionFact(at, outcome, channel, direction, relationship, reason)
+            InteractionFact(at, outcome, channel, direction, relationship_of[contact_id], reason)
         )
 
     promises: dict[int, list[tuple[str, int, object, object, str, int]]] = defaultdict(list)
@@ -113,7 +130,7 @@ async def load_facts(
         .join(Account, and_(Account.tenant_id == tenant_id, Account.id == Promise.account_id))
         .where(
             Promise.tenant_id == tenant_id,
-            Promise.account_id.in_(account_ids),
+            _among(Promise.account_id, account_ids),
             Promise.episode == Account.episode,
         )
     ):
@@ -125,7 +142,7 @@ async def load_facts(
         .join(Account, and_(Account.tenant_id == tenant_id, Account.id == Payment.account_id))
         .where(
             Payment.tenant_id == tenant_id,
-            Payment.account_id.in_(account_ids),
+            _among(Payment.account_id, account_ids),
             Payment.reversed_at.is_(None),
             Payment.occurred_at >= Account.episode_started_at,
         )
@@ -164,7 +181,9 @@ async def load_facts(
             timezone=timezone,
             stops=stops,
             holds=tuple(holds.get(row.id, ())),
-            interactions=tuple(interactions.get(row.id, ())),
+            interactions=tuple(
+                i for i in interactions.get(row.id, ()) if i.occurred_at >= row.episode_started_at
+            ),
             promises=tuple(
                 PromiseFact(pid, amount, due, created, status)  # type: ignore[arg-type]
                 for pid, amount, due, created, status, _ in account_promises

@@ -33,8 +33,8 @@ def tenant_actor(tenant: Tenant, name: str = EVALUATOR) -> Actor:
     return Actor(tenant.id, clock, name)
 
 
-async def evaluate_tenant(
-    sessionmaker: async_sessionmaker[AsyncSession], tenant: Tenant, batch_size: int = 1000
+async def _worker(
+    sessionmaker: async_sessionmaker[AsyncSession], tenant: Tenant, batch_size: int
 ) -> Totals:
     totals = Totals()
     while True:
@@ -44,6 +44,20 @@ async def evaluate_tenant(
         totals += Totals(result.evaluated, result.changed)
         if result.evaluated < batch_size:
             return totals
+
+
+async def evaluate_tenant(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tenant: Tenant,
+    batch_size: int = 1000,
+    workers: int = 2,
+) -> Totals:
+    """Evaluate every due account. Workers claim disjoint batches (SKIP LOCKED), so one
+    computes while another waits on the database."""
+    results = await asyncio.gather(
+        *(_worker(sessionmaker, tenant, batch_size) for _ in range(workers))
+    )
+    return sum(results, Totals())
 
 
 async def evaluate_all(
