@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check app tests alembic bench
 
 typecheck: $(STAMP)
-	$(BIN)/mypy app
+	$(BIN)/mypy app bench
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest

@@ -1,5 +1,6 @@
 """Evaluation throughput: a full pass over N demo accounts, then a periodic pass where 5 %
-are due. Prints accounts/s for both and checks the periodic pass touches only due accounts.
+are due, then a policy simulation over the portfolio. Prints accounts/s for each and checks
+that the periodic pass touches only due accounts.
 
     .venv/bin/python bench/evaluate.py [--accounts 1000000] [--due-share 0.05]
 
@@ -16,8 +17,10 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.auth import Principal
+from app.clock import TenantClock
 from app.config import Settings, async_database_url
 from app.db.embedded import EmbeddedPostgres
 from app.db.migrations import upgrade
@@ -26,6 +29,8 @@ from app.db.session import create_engine
 from app.demo.loader import load_demo
 from app.evaluation.runner import evaluate_tenant
 from app.models import Tenant
+from app.policy.document import DEFAULT_POLICY, PolicyDocument
+from app.policy_api.service import simulate
 from app.tenancy import service as tenancy
 
 
@@ -38,7 +43,14 @@ async def admin(dsn: str, sql: str) -> None:
     await engine.dispose()
 
 
-async def bench(url: str, accounts: int, due_share: float, batch: int) -> None:
+async def reload(sessionmaker: async_sessionmaker[AsyncSession], tenant_id: int) -> Tenant:
+    async with sessionmaker() as session:
+        tenant = await session.get(Tenant, tenant_id)
+        assert tenant is not None
+        return tenant
+
+
+async def bench(url: str, accounts: int, due_share: float, batch: int, simulate: bool) -> None:
     settings = Settings(database_url=url, db_pool_size=4)
     engine = create_engine(url, settings)
     sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
@@ -73,9 +85,7 @@ async def bench(url: str, accounts: int, due_share: float, batch: int) -> None:
             )
         ).rowcount
         await conn.execute(text("ANALYZE"))
-    async with sessionmaker() as session:
-        tenant = await session.get(Tenant, tenant.id, populate_existing=True)
-        assert tenant is not None
+    tenant = await reload(sessionmaker, tenant.id)
     started = time.perf_counter()
     totals = await evaluate_tenant(sessionmaker, tenant, batch)
     full = time.perf_counter() - started
@@ -109,9 +119,7 @@ async def bench(url: str, accounts: int, due_share: float, batch: int) -> None:
             )
         ).rowcount
         await conn.execute(text("ANALYZE accounts"))
-    async with sessionmaker() as session:
-        tenant = await session.get(Tenant, tenant.id, populate_existing=True)
-        assert tenant is not None
+    tenant = await reload(sessionmaker, tenant.id)
     started = time.perf_counter()
     totals = await evaluate_tenant(sessionmaker, tenant, batch)
     periodic = time.perf_counter() - started
@@ -120,7 +128,28 @@ async def bench(url: str, accounts: int, due_share: float, batch: int) -> None:
         f"= {totals.evaluated / periodic:,.0f} accounts/s; "
         f"touched only due: {totals.evaluated == due}"
     )
+    if simulate:
+        await simulation(sessionmaker, tenant)
     await engine.dispose()
+
+
+async def simulation(sessionmaker: async_sessionmaker[AsyncSession], tenant: Tenant) -> None:
+    """POST /v1/policy/simulate's work over the whole portfolio, with a stricter ladder."""
+    document = DEFAULT_POLICY.model_dump(mode="json")
+    document["ladder"][1]["advance_when"] = [{"dpd_at_least": 5}]
+    candidate = PolicyDocument.model_validate(document)
+    clock = TenantClock(tenant.timezone, tenant.sandbox, tenant.clock_frozen_at)
+    principal = Principal(
+        tenant.id, tenant.name, tenant.jurisdiction, clock, 0, "bench", frozenset(), None
+    )
+    async with sessionmaker() as session:
+        started = time.perf_counter()
+        result = await simulate(session, principal, candidate)
+        took = time.perf_counter() - started
+    print(
+        f"simulation: {result.accounts:,} accounts in {took:.1f} s "
+        f"= {result.accounts / took:,.0f} accounts/s; {result.stage_changes:,} stage moves"
+    )
 
 
 def main() -> None:
@@ -128,6 +157,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=1_000_000)
     parser.add_argument("--due-share", type=float, default=0.05)
     parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--no-simulate", action="store_true")
     args = parser.parse_args()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -142,7 +172,7 @@ def main() -> None:
     url = with_database(dsn, name)
     try:
         upgrade(url)
-        asyncio.run(bench(url, args.accounts, args.due_share, args.batch))
+        asyncio.run(bench(url, args.accounts, args.due_share, args.batch, not args.no_simulate))
     finally:
         asyncio.run(admin(dsn, f'DROP DATABASE "{name}" WITH (FORCE)'))
         if server is not None and server.started_here:

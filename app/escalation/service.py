@@ -82,6 +82,32 @@ async def read(session: AsyncSession, principal: Principal, ref: str) -> Escalat
     return await escalation_state(session, principal, await load_account(session, principal, ref))
 
 
+async def _hold_changed(
+    session: AsyncSession,
+    principal: Principal,
+    account: Account,
+    hold: Hold,
+    action: str,
+    before: dict[str, Any] | None,
+) -> HoldState:
+    """Audit a hold's change under the current policy version, then re-decide the account."""
+    await session.flush()
+    policy = await PolicyRepository(session).current(principal.tenant_id)
+    audit(
+        session,
+        principal,
+        entity="hold",
+        entity_id=str(hold.id),
+        action=action,
+        account_id=account.id,
+        before=before,
+        after=_hold_snapshot(hold),
+        policy_version=policy.version,
+    )
+    await reevaluate(session, Actor.of(principal, request_id_var.get()), [account.id])
+    return _hold_state(hold)
+
+
 async def create_hold(
     session: AsyncSession, principal: Principal, ref: str, body: HoldIn
 ) -> HoldState:
@@ -98,21 +124,7 @@ async def create_hold(
         created_at=now,
     )
     session.add(hold)
-    await session.flush()
-    policy = await PolicyRepository(session).current(principal.tenant_id)
-    audit(
-        session,
-        principal,
-        entity="hold",
-        entity_id=str(hold.id),
-        action="hold.created",
-        account_id=account.id,
-        before=None,
-        after=_hold_snapshot(hold),
-        policy_version=policy.version,
-    )
-    await reevaluate(session, Actor.of(principal, request_id_var.get()), [account.id])
-    return _hold_state(hold)
+    return await _hold_changed(session, principal, account, hold, "hold.created", None)
 
 
 async def lift_hold(
@@ -126,21 +138,7 @@ async def lift_hold(
         raise Conflict("This hold was already lifted.")
     before = _hold_snapshot(hold)
     hold.lifted_at = principal.clock.now()
-    await session.flush()
-    policy = await PolicyRepository(session).current(principal.tenant_id)
-    audit(
-        session,
-        principal,
-        entity="hold",
-        entity_id=str(hold.id),
-        action="hold.lifted",
-        account_id=account.id,
-        before=before,
-        after=_hold_snapshot(hold),
-        policy_version=policy.version,
-    )
-    await reevaluate(session, Actor.of(principal, request_id_var.get()), [account.id])
-    return _hold_state(hold)
+    return await _hold_changed(session, principal, account, hold, "hold.lifted", before)
 
 
 async def advance(
