@@ -22,6 +22,7 @@ from app.clock import TenantClock
 from app.errors import Forbidden, Unauthorized
 from app.models import ApiKey, Tenant
 from app.models.enums import Scope
+from app.policy_api.repository import PolicyRepository
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer tf_...`")
 
@@ -121,6 +122,9 @@ def require(*any_of: Scope) -> Callable[..., Awaitable[Principal]]:
             needed = " or ".join(scope.value for scope in any_of)
             raise Forbidden(f"This API key lacks the {needed} scope.")
         await idempotency.begin(request, session, principal.tenant_id)
+        if request.method != "GET":
+            # Every audit row of this request records the policy version in force.
+            await PolicyRepository(session).current(principal.tenant_id)
         return principal
 
     dependency.required_scopes = [scope.value for scope in any_of]  # type: ignore[attr-defined]

@@ -35,7 +35,11 @@ class AuditRepository:
                 action=action,
                 actor=actor,
                 request_id=request_id,
-                policy_version=policy_version,
+                policy_version=(
+                    policy_version
+                    if policy_version is not None
+                    else self.session.info.get("policy_version")
+                ),
                 before=before,
                 after=after,
                 occurred_at=at,

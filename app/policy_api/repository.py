@@ -13,6 +13,7 @@ from app.policy.document import PolicyDocument, default_document
 
 _parsed: dict[tuple[int, int], PolicyDocument] = {}
 _CACHE_LIMIT = 1024
+POLICY_VERSION = "policy_version"  # session.info key: the version in force for this unit of work
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ class PolicyRepository:
             )
             row = await self._newest(tenant_id)
             assert row is not None
+        self.session.info[POLICY_VERSION] = row.version
         return _parse(tenant_id, row)
 
     async def _newest(self, tenant_id: int) -> PolicyVersion | None:
@@ -79,6 +81,7 @@ class PolicyRepository:
         self.session.add(row)
         await self.session.flush()
         await self.session.refresh(row)
+        self.session.info[POLICY_VERSION] = row.version
         return _parse(tenant_id, row)
 
     async def page(self, tenant_id: int, before: int | None, limit: int) -> list[PolicyVersion]:

@@ -166,3 +166,20 @@ async def test_every_change_is_audited(client: httpx.AsyncClient, make_key: KeyM
     assert patched["after"]["assignee"] == "team-2"
     assert all(entry["actor"].startswith("key:") for entry in audit)
     assert all(entry["request_id"] for entry in audit)
+
+
+async def test_every_audit_row_records_the_policy_version(
+    client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    key = await make_key()
+    contacts = await setup_account(client, key)
+    await client.post(
+        "/v1/accounts/L-1/contacts",
+        json={"kind": "email", "value": "w@example.com", "relationship": "spouse"},
+        headers=bearer(key),
+    )
+    body = interaction_body(contacts["spouse:phone"], outcome="wrong_number")
+    await client.post("/v1/accounts/L-1/interactions", json=body, headers=bearer(key))
+    audit = (await client.get("/v1/accounts/L-1/audit", headers=bearer(key))).json()["items"]
+    assert len(audit) >= 4
+    assert {entry["policy_version"] for entry in audit} == {1}
