@@ -88,16 +88,8 @@ async def load_facts(
     ):
         holds[account_id].append(HoldFact(kind, until))
 
-    relationship_of = {
-        contact_id: relationship
-        for contact_id, relationship in await session.execute(
-            select(Contact.id, Contact.relationship).where(
-                Contact.tenant_id == tenant_id, _among(Contact.account_id, account_ids)
-            )
-        )
-    }
     interactions: dict[int, list[InteractionFact]] = defaultdict(list)
-    for account_id, at, outcome, channel, direction, reason, contact_id in await session.execute(
+    for account_id, at, outcome, channel, direction, reason, relationship in await session.execute(
         select(
             Interaction.account_id,
             Interaction.occurred_at,
@@ -105,15 +97,17 @@ async def load_facts(
             Interaction.channel,
             Interaction.direction,
             Interaction.reason_code,
-            Interaction.contact_id,
-        ).where(
+            Contact.relationship,
+        )
+        .join(Contact, and_(Contact.tenant_id == tenant_id, Contact.id == Interaction.contact_id))
+        .where(
             Interaction.tenant_id == tenant_id,
             _among(Interaction.account_id, account_ids),
             Interaction.occurred_at >= earliest_episode,
         )
     ):
         interactions[account_id].append(
-            InteractionFact(at, outcome, channel, direction, relationship_of[contact_id], reason)
+            InteractionFact(at, outcome, channel, direction, relationship, reason)
         )
 
     promises: dict[int, list[tuple[str, int, object, object, str, int]]] = defaultdict(list)
