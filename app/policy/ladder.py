@@ -6,7 +6,8 @@ An account on the ladder (status `delinquent`) advances from its stage when
 - one of the stage's `advance_when` conditions holds (the first that holds is the trigger), and
 - nothing blocks it: an active hold (`hold:<kind>`), bankruptcy or death (`stop:bankruptcy`,
   `stop:deceased`), or a pending promise (`pending_promise`, until the end of its due date +
-  grace). A cease request is not a blocker: it stops outreach, not the ladder.
+  grace). A cease request (`stop:cease`) blocks only steps into outreach stages: the ladder
+  may still move to `formal_notice` and `external`, the remedies that need no call.
 Blockers are reported on every decision (sorted), so a "stay" can explain itself too.
 """
 
@@ -19,7 +20,7 @@ from app.policy.digest import Digest, digest
 from app.policy.document import PolicyDocument
 from app.policy.escalation import FIRST_STAGE, days_past_due
 from app.policy.facts import AccountFacts, PromiseDecision, StageDecision
-from app.policy.names import LADDER_STOPS
+from app.policy.names import LADDER_STOPS, STAGES_UNDER_CEASE
 from app.policy.promises import decide_promises
 
 OFF_LADDER: Final = "off_ladder"
@@ -60,9 +61,14 @@ def dwell_end(stage: CompiledStage, tier: str, entered_at: datetime) -> datetime
 
 
 def blockers_of(
-    facts: AccountFacts, now: datetime, promises: Sequence[PromiseDecision]
+    facts: AccountFacts,
+    now: datetime,
+    promises: Sequence[PromiseDecision],
+    to_stage: str | None = None,
 ) -> tuple[str, ...]:
     found: set[str] = set()
+    if "cease" in facts.stops and to_stage is not None and to_stage not in STAGES_UNDER_CEASE:
+        found.add("stop:cease")
     for hold in facts.holds:
         if hold.until is None or hold.until > now:
             found.add(f"hold:{hold.kind}")
@@ -113,7 +119,7 @@ def stage_from(
     name, entered_at = current_stage(facts)
     following = next_stage(name)
     stage = plain.stages[name]
-    blockers = blockers_of(facts, now, promises)
+    blockers = blockers_of(facts, now, promises, following)
     if following is None or now < dwell_end(stage, tier, entered_at):
         return StageDecision("stay", name, blockers=blockers)
     dpd = days_past_due(facts.status, facts.due_date, seen.today)
@@ -169,12 +175,13 @@ def decide_manual_advance(
     blocked too."""
     if promises is None:
         promises = _decisions(facts, compiled(policy), now)
-    found = set(blockers_of(facts, now, promises))
     if facts.status != "delinquent":
+        found = set(blockers_of(facts, now, promises))
         found.add(OFF_LADDER)
         return StageDecision("blocked", facts.stage, None, MANUAL, tuple(sorted(found)))
     name, _ = current_stage(facts)
     following = next_stage(name)
+    found = set(blockers_of(facts, now, promises, following))
     if following is None:
         found.add(AT_LAST_STAGE)
     if found or following is None:

@@ -62,5 +62,7 @@ HOLD_KINDS: Final[tuple[str, ...]] = get_args(HoldKindName)
 NOT_A_CONVERSATION: Final[frozenset[str]] = frozenset(
     {"no_answer", "busy", "voicemail", "wrong_number", "reached_third_party"}
 )
-# Stops that block the ladder. `cease` is not one: it stops outreach, not the ladder.
+# Stops that block the ladder. `cease` blocks only the outreach stages: under a cease request
+# the account may still move to the remedies that need no call (policy.md).
 LADDER_STOPS: Final[frozenset[str]] = frozenset({"bankruptcy", "deceased"})
+STAGES_UNDER_CEASE: Final[frozenset[str]] = frozenset({"formal_notice", "external"})

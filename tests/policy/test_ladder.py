@@ -206,9 +206,17 @@ def test_bankruptcy_and_death_block(stop: str) -> None:
     assert (decision.action, decision.blockers) == ("blocked", (f"stop:{stop}",))
 
 
-def test_a_cease_request_does_not_stop_the_ladder() -> None:
+def test_a_cease_request_still_lets_the_ladder_reach_the_remedies_without_calls() -> None:
     decision = decide(at("formal_notice", 100, days(20), stops=frozenset({"cease"})))
     assert (decision.action, decision.to_stage) == ("advance", "external")
+    decision = decide(at("reassigned", 100, days(20), stops=frozenset({"cease"})))
+    assert (decision.action, decision.to_stage) == ("advance", "formal_notice")
+
+
+@pytest.mark.parametrize("stage", ["reminder", "early", "network"])
+def test_a_cease_request_blocks_steps_into_outreach_stages(stage: str) -> None:
+    decision = decide(at(stage, 100, days(20), stops=frozenset({"cease"})))
+    assert (decision.action, decision.blockers) == ("blocked", ("stop:cease",))
 
 
 def test_blockers_are_sorted_and_reported_on_a_stay_too() -> None:
@@ -222,7 +230,13 @@ def test_blockers_are_sorted_and_reported_on_a_stay_too() -> None:
     )
     decision = decide(facts)
     assert decision.action == "stay"
-    assert decision.blockers == ("hold:dispute", "hold:manual", "pending_promise", "stop:deceased")
+    assert decision.blockers == (
+        "hold:dispute",
+        "hold:manual",
+        "pending_promise",
+        "stop:cease",
+        "stop:deceased",
+    )
 
 
 def test_a_pending_promise_blocks_until_the_end_of_due_date_plus_grace() -> None:
@@ -364,6 +378,8 @@ def test_manual_advance_is_refused_when_blocked(
     assert (decision.action, decision.blockers, decision.to_stage) == ("blocked", blockers, None)
 
 
-def test_manual_advance_obeys_no_cease_blocker() -> None:
+def test_manual_advance_under_cease_reaches_only_the_remedies_without_calls() -> None:
     facts = at("reassigned", 10, days(1), stops=frozenset({"cease"}))
     assert decide_manual_advance(facts, DEFAULT_POLICY, NOW).to_stage == "formal_notice"
+    facts = at("early", 10, days(1), stops=frozenset({"cease"}))
+    assert decide_manual_advance(facts, DEFAULT_POLICY, NOW).blockers == ("stop:cease",)
