@@ -121,7 +121,7 @@ def require(*any_of: Scope) -> Callable[..., Awaitable[Principal]]:
         if not principal.scopes.intersection(any_of):
             needed = " or ".join(scope.value for scope in any_of)
             raise Forbidden(f"This API key lacks the {needed} scope.")
-        await idempotency.begin(request, session, principal.tenant_id)
+        await idempotency.begin(request, session, principal.tenant_id, principal.key_id)
         if request.method != "GET":
             # Every audit row of this request records the policy version in force.
             await PolicyRepository(session).current(principal.tenant_id)

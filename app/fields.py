@@ -1,7 +1,7 @@
 """Field types shared by every request schema: strict, bounded, and named in errors."""
 
 import zoneinfo
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated
 
@@ -20,15 +20,37 @@ Money = Annotated[int, Strict(), Field(ge=0, le=MAX_MONEY, description="Integer 
 PositiveMoney = Annotated[int, Strict(), Field(gt=0, le=MAX_MONEY)]
 
 
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
+
+
 def _text_only(value: object) -> object:
     if not isinstance(value, str):
         raise ValueError("must be a string")
     return value
 
 
-Day = Annotated[date, BeforeValidator(_text_only), Field(description="YYYY-MM-DD")]
+def _plausible_date(value: date) -> date:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value
+
+
+def _plausible_instant(value: datetime) -> datetime:
+    _plausible_date(value.date())
+    return value
+
+
+Day = Annotated[
+    date,
+    BeforeValidator(_text_only),
+    AfterValidator(_plausible_date),
+    Field(description="YYYY-MM-DD"),
+]
 Instant = Annotated[
-    AwareDatetime, BeforeValidator(_text_only), Field(description="RFC 3339 with offset")
+    AwareDatetime,
+    BeforeValidator(_text_only),
+    AfterValidator(_plausible_instant),
+    Field(description="RFC 3339 with offset"),
 ]
 
 

@@ -40,23 +40,24 @@ def _invalid(msg: str) -> ValidationFailed:
     return ValidationFailed(f"{HEADER}: {msg}", errors=[field_error(_LOC, msg)])
 
 
-def _request_digest(request: Request, body: bytes) -> bytes:
+def _request_digest(request: Request, body: bytes, key_id: int) -> bytes:
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
     except ValueError:
         canonical = body
-    head = f"{request.method} {request.url.path}?{request.url.query}\n".encode()
+    # The API key is part of the request: another key (another partner) never gets a replay.
+    head = f"{key_id} {request.method} {request.url.path}?{request.url.query}\n".encode()
     return hashlib.sha256(head + canonical).digest()
 
 
-async def begin(request: Request, session: AsyncSession, tenant_id: int) -> None:
+async def begin(request: Request, session: AsyncSession, tenant_id: int, key_id: int) -> None:
     """Replay, refuse, or mark the request so its response is remembered at commit."""
     key = request.headers.get(HEADER)
     if key is None or request.method not in ("POST", "PUT"):
         return
     if not 1 <= len(key) <= 255 or not key.isprintable() or not key.isascii():
         raise _invalid("must be 1 to 255 printable ASCII characters")
-    digest = _request_digest(request, await request.body())
+    digest = _request_digest(request, await request.body(), key_id)
     lock_name = f"idempotency:{tenant_id}:{key}"
     locked = await session.scalar(
         select(func.pg_try_advisory_xact_lock(func.hashtextextended(lock_name, 0)))

@@ -36,7 +36,7 @@ def mask_contact_value(kind: str, value: str) -> str:
     return mask_text(value)
 
 
-_PERSONAL_KEYS = {"name", "value", "notes", "address", "email", "phone"}
+_PERSONAL_KEYS = {"name", "value", "notes", "note", "reason", "address", "email", "phone"}
 
 
 def mask_document(document: Any) -> Any:

@@ -1,12 +1,14 @@
 """Tests run on real PostgreSQL through the real migrations.
 
 `TEST_DATABASE_URL` names a server to use; without it an embedded server is started under
-.data/test-pg. Either way the session gets its own freshly migrated database, and each test
-runs inside one outer transaction that is rolled back (requests commit to savepoints).
+.data/test-pg/<pid>. Either way the session gets its own freshly migrated database, and
+each test runs inside one outer transaction that is rolled back (requests commit to
+savepoints).
 """
 
 import asyncio
 import os
+import shutil
 import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -69,11 +71,14 @@ def server_dsn() -> Iterator[str]:
         return
     from app.db.embedded import EmbeddedPostgres
 
-    server = EmbeddedPostgres(ROOT / ".data" / "test-pg")
+    # A server of its own per run (initdb takes under a second), so parallel runs never stop
+    # each other's database.
+    data_dir = ROOT / ".data" / "test-pg" / str(os.getpid())
+    server = EmbeddedPostgres(data_dir)
     dsn = server.start()
     yield dsn
-    if server.started_here:
-        server.stop()
+    server.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

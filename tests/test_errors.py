@@ -86,6 +86,7 @@ async def test_an_unexpected_error_is_a_500_problem_without_details(
         response = await http.get("/boom")
     assert_problem(response, 500)
     assert "secret" not in response.text
+    assert response.headers["x-request-id"]
 
 
 async def test_database_down_is_a_fast_503_with_retry_after(settings: Settings) -> None:

@@ -60,6 +60,9 @@ class AccountRepository:
         ):
             if value is not None:
                 query = query.where(column == value)
+        if filters.stage is not None:
+            # Off the ladder an account has no stage (its history keeps the last one).
+            query = query.where(Account.status == "delinquent")
         if filters.dpd_min is not None and filters.dpd_min > 0:
             query = query.where(
                 Account.status == "delinquent",

@@ -20,6 +20,13 @@ def stops_of(debtor: Debtor) -> list[str]:
     return stops
 
 
+def _hold_out(hold: Hold, *, masked: bool) -> HoldOut:
+    out = HoldOut.model_validate(hold, from_attributes=True)
+    if masked and out.note:
+        out.note = mask_text(out.note)
+    return out
+
+
 def account_out(
     account: Account, debtor: Debtor, holds: list[Hold], today: date, *, masked: bool
 ) -> AccountOut:
@@ -40,7 +47,7 @@ def account_out(
             "tier": account.tier,
             "stage": account.stage if account.status == "delinquent" else None,
             "reason": reason,
-            "holds": [HoldOut.model_validate(hold, from_attributes=True) for hold in holds],
+            "holds": [_hold_out(hold, masked=masked) for hold in holds],
             "stops": stops_of(debtor),
             "assignee": account.assignee,
             "partner": account.partner,

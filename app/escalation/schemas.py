@@ -5,7 +5,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.accounts.schemas import ReasonOut
-from app.fields import Instant, Note
+from app.fields import Instant
 from app.models.enums import HoldKind, Stage, Tier
 
 
@@ -14,7 +14,12 @@ class HoldIn(BaseModel):
 
     kind: HoldKind
     until: Instant | None = Field(default=None, description="Review date; omitted: until lifted.")
-    note: Note | None = None
+    note: (
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, max_length=2000), Field(strict=True)
+        ]
+        | None
+    ) = None
 
 
 class HoldState(BaseModel):

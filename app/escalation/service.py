@@ -19,16 +19,28 @@ from app.evaluation.context import Actor
 from app.evaluation.loader import load_facts
 from app.evaluation.service import reevaluate
 from app.logs import request_id_var
+from app.masking import mask_text
 from app.models import Account, Hold, OutboxEvent, StageChange
 from app.models.enums import Stage
 from app.policy.ladder import decide_manual_advance
 from app.policy_api.repository import PolicyRepository
 
 STAGES = [stage.value for stage in Stage]
+MANUAL_PREFIX = "manual: "
 
 
-def _hold_state(hold: Hold) -> HoldState:
-    return HoldState.model_validate(hold, from_attributes=True)
+def _hold_state(hold: Hold, *, masked: bool = False) -> HoldState:
+    state = HoldState.model_validate(hold, from_attributes=True)
+    if masked and state.note:
+        state.note = mask_text(state.note)
+    return state
+
+
+def _history_entry(change: StageChange, *, masked: bool) -> HistoryEntry:
+    entry = HistoryEntry.model_validate(change, from_attributes=True)
+    if masked and entry.trigger.startswith(MANUAL_PREFIX):
+        entry.trigger = MANUAL_PREFIX + mask_text(entry.trigger[len(MANUAL_PREFIX) :])
+    return entry
 
 
 def _hold_snapshot(hold: Hold) -> dict[str, Any]:
@@ -46,6 +58,7 @@ async def escalation_state(
     debtor = (await AccountRepository(session).debtors(principal.tenant_id, {account.debtor_id}))[
         account.debtor_id
     ]
+    masked = principal.partner is not None
     on_ladder = account.status == "delinquent"
     stage = account.stage if on_ladder else None
     reason = (
@@ -65,13 +78,14 @@ async def escalation_state(
             "tier_reasons": account.tier_reasons or [],
             "reason": reason,
             "holds": [
-                _hold_state(h) for h in await repo.open_holds(principal.tenant_id, account.id)
+                _hold_state(h, masked=masked)
+                for h in await repo.open_holds(principal.tenant_id, account.id)
             ],
             "stops": stops_of(debtor),
             "next_evaluation_at": account.next_evaluation_at,
             "policy_version": account.policy_version,
             "history": [
-                HistoryEntry.model_validate(change, from_attributes=True)
+                _history_entry(change, masked=masked)
                 for change in await repo.history(principal.tenant_id, account.id)
             ],
         }
@@ -105,7 +119,7 @@ async def _hold_changed(
         policy_version=policy.version,
     )
     await reevaluate(session, Actor.of(principal, request_id_var.get()), [account.id])
-    return _hold_state(hold)
+    return _hold_state(hold, masked=principal.partner is not None)
 
 
 async def create_hold(
@@ -159,7 +173,7 @@ async def advance(
         )
     before = {"stage": account.stage}
     account.stage, account.stage_entered_at = decision.to_stage, now
-    trigger = f"manual: {body.reason}"[:200]
+    trigger = f"{MANUAL_PREFIX}{body.reason}"[:200]
     session.add(
         StageChange(
             tenant_id=principal.tenant_id,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import idempotency
 from app.clock import TenantClock
 from app.evaluation.context import Actor
 from app.evaluation.service import evaluate_due
@@ -67,7 +68,17 @@ async def evaluate_all(
         tenants = list((await session.scalars(select(Tenant).order_by(Tenant.id))).all())
     totals = Totals()
     for tenant in tenants:
-        totals += await evaluate_tenant(sessionmaker, tenant, batch_size)
+        try:
+            totals += await evaluate_tenant(sessionmaker, tenant, batch_size)
+        except Exception as exc:
+            # One tenant's failure must not stop the others' evaluation.
+            log.warning(
+                "tenant evaluation failed",
+                extra={"tenant_id": tenant.id, "error": type(exc).__name__},
+            )
+    async with sessionmaker() as session:
+        await idempotency.purge_expired(session)
+        await session.commit()
     return totals
 
 

@@ -5,18 +5,23 @@ Idempotency-Key record, when the request carried one); any exception rolls every
 so a failed commit can never become a 2xx.
 """
 
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException
 
 from app import idempotency
-from app.errors import ServiceUnavailable, UnsupportedMediaType
+from app.errors import AppError, Conflict, ServiceUnavailable, UnsupportedMediaType, invalid
+from app.idempotency import IdempotentReplay
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+log = logging.getLogger("tactful.errors")
 
 
 def _is_json(content_type: str) -> bool:
@@ -44,10 +49,14 @@ class TransactionalRoute(APIRoute):
         takes_body = self.body_field is not None
 
         async def transactional_handler(request: Request) -> Response:
+            if "\x00" in request.url.path or "%00" in request.url.query:
+                raise invalid(("path",), "NUL characters are not allowed")
             if takes_body and request.method in _BODY_METHODS:
                 content_type = request.headers.get("content-type", "")
                 if not _is_json(content_type):
                     raise UnsupportedMediaType("Send the body as application/json.")
+                if b"\\u0000" in await request.body():
+                    raise invalid(("body",), "NUL characters (\\u0000) are not allowed")
             factory = request.app.state.sessionmaker
             try:
                 async with factory() as session:
@@ -57,15 +66,25 @@ class TransactionalRoute(APIRoute):
                         await idempotency.remember(request, session, response)
                         await session.commit()
                     return response
+            except (AppError, HTTPException, RequestValidationError, IdempotentReplay):
+                raise
             except (sa_exc.TimeoutError, sa_exc.InterfaceError, ConnectionError, OSError) as exc:
                 raise ServiceUnavailable("The database is unavailable; retry shortly.") from exc
             except sa_exc.OperationalError as exc:
                 if exc.connection_invalidated or "cannot connect" in str(exc).lower():
                     raise ServiceUnavailable("The database is unavailable; retry shortly.") from exc
                 raise
+            except sa_exc.IntegrityError as exc:
+                # A concurrent request won a race on a unique key; the client may retry.
+                raise Conflict("The request conflicts with a concurrent change; retry it.") from exc
             except sa_exc.DBAPIError as exc:
                 if exc.connection_invalidated:
                     raise ServiceUnavailable("The database is unavailable; retry shortly.") from exc
-                raise
+                log.error("database error", extra={"error": type(exc.orig).__name__})
+                raise AppError("An unexpected error occurred; it has been logged.") from exc
+            except Exception as exc:
+                # Raised here, the 500 still passes the request-id middleware on its way out.
+                log.error("unhandled error", extra={"error": type(exc).__name__})
+                raise AppError("An unexpected error occurred; it has been logged.") from exc
 
         return transactional_handler

@@ -33,7 +33,7 @@ async def put_policy(body: PolicyDocument, principal: Admin, session: DbSession)
 
 @router.get("/versions", summary="Every version, newest first")
 async def list_versions(
-    principal: PolicyReader, session: DbSession, limit: Limit = 50, cursor: Cursor = None
+    principal: Admin, session: DbSession, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[PolicyOut]:
     return await service.versions(session, principal, cursor, limit)
 

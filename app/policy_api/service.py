@@ -46,7 +46,7 @@ async def versions(
 ) -> Page[PolicyOut]:
     position = decode_cursor(cursor, 1)
     before = position[0] if position else None
-    if before is not None and not isinstance(before, int):
+    if before is not None and (not isinstance(before, int) or before >= 2**31):
         raise invalid(("query", "cursor"), "not a cursor this endpoint issued")
     rows = await PolicyRepository(session).page(principal.tenant_id, before, limit + 1)
     items = [_row_out(row) for row in rows[:limit]]
