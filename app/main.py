@@ -18,6 +18,7 @@ from app.db.session import create_engine, create_sessionmaker
 from app.errors import PROBLEM_JSON
 from app.escalation.router import router as escalation_router
 from app.evaluation.runner import run_forever
+from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.http import problems
 from app.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -109,6 +110,7 @@ def create_app(
         interactions_router,
         audit_router,
         escalation_router,
+        events_router,
         promises_router,
         policy_router,
         sandbox_router,

@@ -120,6 +120,12 @@ async def upsert_account(
         "product": data.product,
         "jurisdiction": jurisdiction,
         "updated_at": now,
+        # A PUT is a balance-setting and status event keyed "now" (app/events/projection.py).
+        "base_balance": data.balance,
+        "balance_as_of_at": now,
+        "balance_as_of_event": "",
+        "status_as_of_at": now,
+        "status_as_of_event": "",
     }
     partner = data.partner or principal.partner
     if partner is not None:

@@ -2,6 +2,7 @@
 
 from app.models.accounts import Account, Contact, Debtor, Hold
 from app.models.audit import AuditEntry
+from app.models.events import Event, EventType
 from app.models.interactions import Interaction
 from app.models.policy import FollowUp, OutboxEvent, Payment, PolicyVersion, Promise, StageChange
 from app.models.tenancy import ApiKey, IdempotencyRecord, Tenant
@@ -12,6 +13,8 @@ __all__ = [
     "AuditEntry",
     "Contact",
     "Debtor",
+    "Event",
+    "EventType",
     "FollowUp",
     "Hold",
     "IdempotencyRecord",

@@ -115,6 +115,14 @@ class Account(Base):
     policy_version: Mapped[int | None] = mapped_column(Integer)
     next_evaluation_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Order-safe projection (app/events): the (occurred_at, event id) key of the latest
+    # balance-setting event and the balance it set, and the key of the latest status event.
+    # NULL until first set: the stored balance then counts as of `updated_at`.
+    base_balance: Mapped[int | None] = mapped_column(BigInteger)
+    balance_as_of_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    balance_as_of_event: Mapped[str | None] = mapped_column(String(100))
+    status_as_of_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_as_of_event: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -158,5 +166,6 @@ class Hold(Base):
     kind: Mapped[str] = mapped_column(Text)
     until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     note: Mapped[str | None] = mapped_column(String(2000))
+    source_event_id: Mapped[str | None] = mapped_column(String(100))  # set by a platform event
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
