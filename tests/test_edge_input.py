@@ -117,3 +117,26 @@ async def test_the_stage_filter_lists_only_accounts_on_the_ladder(
     )
     listed = await client.get("/v1/accounts", params={"stage": "reminder"}, headers=auth)
     assert [a["ref"] for a in listed.json()["items"]] == ["L-1"]
+
+
+async def test_a_partner_key_cannot_rewrite_a_debtor_held_elsewhere(
+    client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    lender = bearer(await make_key("acme"))
+    partner = bearer(await make_key("acme", partner="agency-x"))
+    await client.put("/v1/accounts/L-1", json=account_body(), headers=lender)
+    body = account_body()
+    body["debtor"] = {**body["debtor"], "name": "Someone Else"}
+    response = await client.put("/v1/accounts/P-1", json=body, headers=partner)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "debtor", "customer_ref"]
+    account = (await client.get("/v1/accounts/L-1", headers=lender)).json()
+    assert account["debtor"]["name"] == "Li Wei"
+
+    own = account_body()
+    own["debtor"] = {**own["debtor"], "customer_ref": "agency-only"}
+    assert (await client.put("/v1/accounts/P-2", json=own, headers=partner)).status_code == 201
+    patched = await client.patch(
+        "/v1/accounts/P-2", json={"debtor": {"timezone": "Asia/Tokyo"}}, headers=partner
+    )
+    assert patched.status_code == 200

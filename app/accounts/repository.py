@@ -101,6 +101,25 @@ class AccountRepository:
             held[hold.account_id].append(hold)
         return held
 
+    async def debtor_placed_elsewhere(
+        self, tenant_id: int, customer_ref: str, partner: str
+    ) -> bool:
+        """Whether the debtor has accounts not placed with `partner` (a partner key must not
+        change a person the lender or another partner also holds)."""
+        query = (
+            select(Account.id)
+            .join(
+                Debtor, (Debtor.tenant_id == Account.tenant_id) & (Debtor.id == Account.debtor_id)
+            )
+            .where(
+                Account.tenant_id == tenant_id,
+                Debtor.customer_ref == customer_ref,
+                Account.partner.is_distinct_from(partner),
+            )
+            .limit(1)
+        )
+        return (await self.session.scalars(query)).first() is not None
+
     async def upsert_debtor(self, tenant_id: int, values: dict[str, Any]) -> Debtor:
         """Insert or refresh by (tenant, customer_ref), locking the row for this transaction."""
         inserted = insert(Debtor).values(tenant_id=tenant_id, **values)

@@ -103,6 +103,12 @@ async def upsert_account(
     existing = await repo.by_ref(principal.tenant_id, ref, partner=None, for_update=True)
     if existing is not None and principal.partner not in (None, existing.partner):
         raise NotFound(f"No account {ref!r}.")
+    if principal.partner is not None and await repo.debtor_placed_elsewhere(
+        principal.tenant_id, data.debtor.customer_ref, principal.partner
+    ):
+        raise invalid(
+            ("body", "debtor", "customer_ref"), "this debtor is held by another placement"
+        )
     debtor = await repo.upsert_debtor(
         principal.tenant_id,
         {**data.debtor.model_dump(), "updated_at": now},
@@ -150,6 +156,8 @@ async def upsert_account(
         )
         existing = await repo.by_ref(principal.tenant_id, ref, partner=None, for_update=True)
         assert existing is not None
+        if not created and principal.partner not in (None, existing.partner):
+            raise NotFound(f"No account {ref!r}.")  # a concurrent creator placed it elsewhere
     account = existing
     before = None if created else account_snapshot(account)
     if not created:
@@ -210,9 +218,12 @@ async def patch_account(
         account.partner = patch.partner
     debtor_before = None
     if patch.debtor is not None and "timezone" in patch.debtor.model_fields_set:
-        debtor = (
-            await AccountRepository(session).debtors(principal.tenant_id, {account.debtor_id})
-        )[account.debtor_id]
+        repo = AccountRepository(session)
+        debtor = (await repo.debtors(principal.tenant_id, {account.debtor_id}))[account.debtor_id]
+        if principal.partner is not None and await repo.debtor_placed_elsewhere(
+            principal.tenant_id, debtor.customer_ref, principal.partner
+        ):
+            raise invalid(("body", "debtor"), "this debtor is held by another placement")
         debtor_before = {"timezone": debtor.timezone}
         debtor.timezone = patch.debtor.timezone
     account.updated_at = principal.clock.now()
