@@ -1,5 +1,5 @@
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -84,7 +84,10 @@ class AccountRepository:
         )
         return {debtor.id: debtor for debtor in rows}
 
-    async def active_holds(self, tenant_id: int, account_ids: set[int]) -> dict[int, list[Hold]]:
+    async def active_holds(
+        self, tenant_id: int, account_ids: set[int], now: datetime
+    ) -> dict[int, list[Hold]]:
+        """Holds neither lifted nor past their `until`."""
         held: dict[int, list[Hold]] = {account_id: [] for account_id in account_ids}
         if not account_ids:
             return held
@@ -94,6 +97,7 @@ class AccountRepository:
                 Hold.tenant_id == tenant_id,
                 Hold.account_id.in_(account_ids),
                 Hold.lifted_at.is_(None),
+                Hold.until.is_(None) | (Hold.until > now),
             )
             .order_by(Hold.created_at)
         )

@@ -37,7 +37,9 @@ async def render(
 ) -> list[AccountOut]:
     repo = AccountRepository(session)
     debtors = await repo.debtors(principal.tenant_id, {a.debtor_id for a in accounts})
-    holds = await repo.active_holds(principal.tenant_id, {a.id for a in accounts})
+    holds = await repo.active_holds(
+        principal.tenant_id, {a.id for a in accounts}, principal.clock.now()
+    )
     today = principal.clock.today()
     masked = principal.partner is not None
     return [

@@ -1,3 +1,4 @@
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select
@@ -10,7 +11,8 @@ class EscalationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def open_holds(self, tenant_id: int, account_id: int) -> list[Hold]:
+    async def open_holds(self, tenant_id: int, account_id: int, now: datetime) -> list[Hold]:
+        """Holds neither lifted nor past their `until`."""
         return list(
             (
                 await self.session.scalars(
@@ -19,6 +21,7 @@ class EscalationRepository:
                         Hold.tenant_id == tenant_id,
                         Hold.account_id == account_id,
                         Hold.lifted_at.is_(None),
+                        Hold.until.is_(None) | (Hold.until > now),
                     )
                     .order_by(Hold.created_at)
                 )

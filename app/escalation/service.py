@@ -79,7 +79,9 @@ async def escalation_state(
             "reason": reason,
             "holds": [
                 _hold_state(h, masked=masked)
-                for h in await repo.open_holds(principal.tenant_id, account.id)
+                for h in await repo.open_holds(
+                    principal.tenant_id, account.id, principal.clock.now()
+                )
             ],
             "stops": stops_of(debtor),
             "next_evaluation_at": account.next_evaluation_at,

@@ -209,9 +209,9 @@ async def apply_evaluations(
     actor: Actor,
     version: int,
     decided: list[tuple[AccountState, Evaluation]],
+    now: datetime,
 ) -> dict[int, list[dict[str, Any]]]:
-    """Write every decision; return each account's effects (what changed)."""
-    now = actor.clock.now()
+    """Write every decision, made at `now`; return each account's effects (what changed)."""
     writes = _Writes()
     effects = {state.id: _plan(actor, now, version, state, ev, writes) for state, ev in decided}
     if writes.promises:

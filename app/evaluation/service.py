@@ -22,7 +22,7 @@ async def reevaluate(
     loaded = await load_facts(session, actor.tenant_id, actor.clock.timezone, account_ids)
     now = actor.clock.now()
     decided = [(state, evaluate(facts, policy.document, now)) for state, facts in loaded]
-    effects = await apply_evaluations(session, actor, policy.version, decided)
+    effects = await apply_evaluations(session, actor, policy.version, decided, now)
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Account) and obj.id in effects:
             await session.refresh(obj)

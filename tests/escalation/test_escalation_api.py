@@ -176,3 +176,21 @@ async def test_interactions_drive_the_policy(client: httpx.AsyncClient, make_key
     assert {"type": "stop_added", "stop": "bankruptcy"} in bankrupt["effects"]
     account = (await client.get("/v1/accounts/L-1", headers=box.auth)).json()
     assert account["stops"] == ["bankruptcy"]
+
+
+async def test_a_hold_past_its_review_date_is_no_longer_listed(
+    client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    box = await Sandbox.start(client, make_key, "2031-11-01T12:00:00+00:00")
+    await box.open_account()
+    hold = await client.post(
+        "/v1/accounts/L-1/escalation/holds",
+        json={"kind": "hardship", "until": "2031-11-10T00:00:00+00:00"},
+        headers=box.auth,
+    )
+    assert hold.status_code == 201
+    assert len((await box.escalation())["holds"]) == 1
+    await box.set_clock("2031-11-10T00:00:01+00:00")
+    assert (await box.escalation())["holds"] == []
+    account = (await client.get("/v1/accounts/L-1", headers=box.auth)).json()
+    assert account["holds"] == []
