@@ -224,13 +224,20 @@ async def apply_evaluations(
         (OutboxEvent, writes.outbox),
     ):
         await insert_unnest(session, model.__table__, rows)  # type: ignore[arg-type]
-    if writes.follow_ups:
-        statement = pg_insert(FollowUp).on_conflict_do_nothing(
-            index_elements=["tenant_id", "account_id", "purpose"],
-            index_where=FollowUp.status == "open",
-        )
-        await session.execute(statement, writes.follow_ups)
+    await insert_follow_ups(session, writes.follow_ups)
     return effects
+
+
+async def insert_follow_ups(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """At most one open follow-up per (account, purpose): a second one is simply not added."""
+    if not rows:
+        return
+    statement = pg_insert(FollowUp).on_conflict_do_nothing(
+        index_elements=["tenant_id", "account_id", "purpose"],
+        # A literal predicate: PostgreSQL matches a partial index only against literal SQL.
+        index_where=text("status = 'open'"),
+    )
+    await session.execute(statement, rows)
 
 
 _UPDATE_PROMISES = text(
