@@ -100,7 +100,7 @@ async def authenticate(
         tenant_id=tenant.id,
         tenant_name=tenant.name,
         jurisdiction=tenant.jurisdiction,
-        clock=TenantClock(tenant.timezone, tenant.sandbox, tenant.clock_frozen_at),
+        clock=TenantClock.of(tenant),
         key_id=api_key.id,
         key_prefix=api_key.prefix,
         scopes=frozenset(api_key.scopes),

@@ -165,7 +165,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         )
 
     async def run(url: str, tenant: Tenant) -> LoadResult:
-        clock = TenantClock(tenant.timezone, tenant.sandbox, tenant.clock_frozen_at)
+        clock = TenantClock.of(tenant)
         engine = create_engine(url, settings)
         try:
             async with engine.connect() as conn:

@@ -6,6 +6,7 @@ set, then that frozen instant (moved only forward). Nothing else calls datetime.
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 
@@ -13,11 +14,21 @@ def system_now() -> datetime:
     return datetime.now(UTC)
 
 
+class ClockedTenant(Protocol):
+    timezone: str
+    sandbox: bool
+    clock_frozen_at: datetime | None
+
+
 @dataclass(frozen=True, slots=True)
 class TenantClock:
     timezone: str
     sandbox: bool = False
     frozen_at: datetime | None = None
+
+    @classmethod
+    def of(cls, tenant: ClockedTenant) -> "TenantClock":
+        return cls(tenant.timezone, tenant.sandbox, tenant.clock_frozen_at)
 
     def now(self) -> datetime:
         if self.sandbox and self.frozen_at is not None:

@@ -14,10 +14,10 @@ import os
 import platform
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from app.auth import Principal
 from app.clock import TenantClock
@@ -43,6 +43,22 @@ async def admin(dsn: str, sql: str) -> None:
     await engine.dispose()
 
 
+async def make_due(conn: AsyncConnection, tenant_id: int, at: datetime, share: float) -> int:
+    """Freeze the tenant's clock at `at` and make a random `share` of its delinquent accounts
+    due just before it; returns how many are due."""
+    await conn.execute(
+        text("UPDATE tenants SET clock_frozen_at = :at WHERE id = :t"), {"at": at, "t": tenant_id}
+    )
+    result = await conn.execute(
+        text(
+            "UPDATE accounts SET next_evaluation_at = CAST(:at AS timestamptz) - interval '1 s'"
+            " WHERE tenant_id = :t AND status = 'delinquent' AND random() < :share"
+        ),
+        {"at": at, "t": tenant_id, "share": share},
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
 async def reload(sessionmaker: async_sessionmaker[AsyncSession], tenant_id: int) -> Tenant:
     async with sessionmaker() as session:
         tenant = await session.get(Tenant, tenant_id)
@@ -61,29 +77,13 @@ async def bench(url: str, accounts: int, due_share: float, batch: int, simulate:
     assert now is None
     async with engine.connect() as conn:
         started = time.perf_counter()
-        from datetime import UTC, datetime
-
         wall = datetime.now(UTC)
         loaded = await load_demo(conn, tenant.id, accounts, today=wall.date(), now=wall, seed=7)
         print(f"loaded {loaded.accounts:,} demo accounts in {time.perf_counter() - started:.1f} s")
     async with engine.begin() as conn:
         # Freeze the tenant's clock two days on and make every delinquent account due.
         at = wall + timedelta(days=2)
-        await conn.execute(
-            text("UPDATE tenants SET clock_frozen_at = :at WHERE id = :t"),
-            {"at": at, "t": tenant.id},
-        )
-        due = (
-            await conn.execute(
-                text(
-                    "UPDATE accounts SET next_evaluation_at ="
-                    " CAST(:at AS timestamptz) - interval '1 s'"
-                    " "
-                    "WHERE tenant_id = :t AND status = 'delinquent'"
-                ),
-                {"at": at, "t": tenant.id},
-            )
-        ).rowcount
+        due = await make_due(conn, tenant.id, at, share=1.0)
         await conn.execute(text("ANALYZE"))
     tenant = await reload(sessionmaker, tenant.id)
     started = time.perf_counter()
@@ -97,27 +97,13 @@ async def bench(url: str, accounts: int, due_share: float, batch: int, simulate:
     async with engine.begin() as conn:
         at = at + timedelta(hours=1)
         await conn.execute(
-            text("UPDATE tenants SET clock_frozen_at = :at WHERE id = :t"),
-            {"at": at, "t": tenant.id},
-        )
-        await conn.execute(
             text(
                 "UPDATE accounts SET next_evaluation_at = :later WHERE tenant_id = :t "
                 "AND next_evaluation_at IS NOT NULL"
             ),
             {"later": at + timedelta(days=30), "t": tenant.id},
         )
-        due = (
-            await conn.execute(
-                text(
-                    "UPDATE accounts SET next_evaluation_at ="
-                    " CAST(:at AS timestamptz) - interval '1 s'"
-                    " "
-                    "WHERE tenant_id = :t AND status = 'delinquent' AND random() < :share"
-                ),
-                {"at": at, "t": tenant.id, "share": due_share},
-            )
-        ).rowcount
+        due = await make_due(conn, tenant.id, at, share=due_share)
         await conn.execute(text("ANALYZE accounts"))
     tenant = await reload(sessionmaker, tenant.id)
     started = time.perf_counter()
@@ -138,7 +124,7 @@ async def simulation(sessionmaker: async_sessionmaker[AsyncSession], tenant: Ten
     document = DEFAULT_POLICY.model_dump(mode="json")
     document["ladder"][1]["advance_when"] = [{"dpd_at_least": 5}]
     candidate = PolicyDocument.model_validate(document)
-    clock = TenantClock(tenant.timezone, tenant.sandbox, tenant.clock_frozen_at)
+    clock = TenantClock.of(tenant)
     principal = Principal(
         tenant.id, tenant.name, tenant.jurisdiction, clock, 0, "bench", frozenset(), None
     )

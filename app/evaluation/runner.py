@@ -30,7 +30,7 @@ class Totals:
 
 
 def tenant_actor(tenant: Tenant, name: str = EVALUATOR) -> Actor:
-    clock = TenantClock(tenant.timezone, tenant.sandbox, tenant.clock_frozen_at)
+    clock = TenantClock.of(tenant)
     return Actor(tenant.id, clock, name)
 
 

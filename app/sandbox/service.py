@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.repository import AuditRepository
 from app.auth import Principal
-from app.clock import system_now
+from app.clock import TenantClock
 from app.errors import NotFound, invalid
 from app.evaluation.context import Actor
 from app.evaluation.service import evaluate_due
@@ -26,7 +26,7 @@ async def _sandbox_tenant(session: AsyncSession, principal: Principal) -> Tenant
 
 async def set_clock(session: AsyncSession, principal: Principal, body: ClockIn) -> ClockOut:
     tenant = await _sandbox_tenant(session, principal)
-    current = tenant.clock_frozen_at or system_now()
+    current = TenantClock.of(tenant).now()
     if body.now < current:
         raise invalid(
             ("body", "now"), f"the test clock only moves forward (it is {current.isoformat()})"
@@ -51,16 +51,13 @@ async def set_clock(session: AsyncSession, principal: Principal, body: ClockIn) 
 
 async def read_clock(session: AsyncSession, principal: Principal) -> ClockOut:
     tenant = await _sandbox_tenant(session, principal)
-    return ClockOut(
-        now=tenant.clock_frozen_at or system_now(), frozen=tenant.clock_frozen_at is not None
-    )
+    return ClockOut(now=TenantClock.of(tenant).now(), frozen=tenant.clock_frozen_at is not None)
 
 
 async def evaluate_now(session: AsyncSession, principal: Principal) -> EvaluationOut:
     tenant = await _sandbox_tenant(session, principal)
-    actor = Actor.of(principal, request_id_var.get())
-    clock = replace(principal.clock, frozen_at=tenant.clock_frozen_at)
-    actor = replace(actor, clock=clock)
+    clock = TenantClock.of(tenant)
+    actor = replace(Actor.of(principal, request_id_var.get()), clock=clock)
     evaluated = changed = 0
     for _ in range(MAX_BATCHES):
         result = await evaluate_due(session, actor)
