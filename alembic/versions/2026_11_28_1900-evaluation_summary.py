@@ -1,0 +1,21 @@
+"""evaluation summary
+
+Revision ID: c3a10f5e0001
+Revises: 78deee08f44d
+Create Date: 2026-11-28 19:00:00+00:00
+"""
+
+from collections.abc import Sequence
+
+revision: str = "c3a10f5e0001"
+down_revision: str | None = "78deee08f44d"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
