@@ -2,6 +2,7 @@
 
 from app.models.accounts import Account, Contact, Debtor, Hold
 from app.models.audit import AuditEntry
+from app.models.compliance import ContactBlock
 from app.models.events import Event, EventType
 from app.models.interactions import Interaction
 from app.models.policy import FollowUp, OutboxEvent, Payment, PolicyVersion, Promise, StageChange
@@ -12,6 +13,7 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Contact",
+    "ContactBlock",
     "Debtor",
     "Event",
     "EventType",

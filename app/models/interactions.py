@@ -17,7 +17,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
@@ -57,6 +57,9 @@ class Interaction(Base):
     callback_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     effects: Mapped[list[Any]] = mapped_column(
         JSONB, default=list, server_default=text("'[]'::jsonb")
+    )
+    violations: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), default=list, server_default=text("'{}'::text[]")
     )
     content_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
     recorded_by: Mapped[str] = mapped_column(String(100))
