@@ -1,7 +1,7 @@
 """Properties of the contact rules over generated histories, zones, windows and instants."""
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -180,6 +180,13 @@ def test_allowed_means_the_whole_lease_is_inside_every_window_and_caps_hold(
     decision = decide_contact(account, contact, history, policy, now, lease)
     assert decision.allowed == (decision.rules == ())
     assert decision == decide_contact(account, contact, history, policy, now, lease)
+    elsewhere = now.astimezone(timezone(timedelta(hours=5, minutes=30)))
+    same = decide_contact(account, contact, history, policy, elsewhere, lease)
+    assert (same.allowed, same.next_allowed_at, same.rules) == (
+        decision.allowed,
+        decision.next_allowed_at,
+        decision.rules,
+    )
     if decision.allowed:
         _assert_compliant(account, contact, history, policy, now, lease)
 
