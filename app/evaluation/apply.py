@@ -1,6 +1,7 @@
 """Persist evaluations in sets: account state, promise outcomes, stage history, audit rows
 and outbox events, all in the caller's transaction."""
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -80,7 +81,7 @@ def _plan(
         "policy_version": version,
         "tier_score": ev.tier.score,
         "tier": ev.tier.tier,
-        "tier_reasons": list(ev.tier.rules),
+        "tier_reasons": ev.tier.rules,
     }
     for decision in ev.promises:
         old_status, old_paid = state.promise_status.get(decision.id, ("pending", 0))
@@ -282,6 +283,12 @@ _UPDATE_ACCOUNTS = text(
 )
 
 
+@functools.lru_cache(maxsize=1024)
+def _json_of(reasons: tuple[str, ...]) -> str:
+    """A portfolio has few distinct rule lists: each is serialised once."""
+    return json.dumps(list(reasons))
+
+
 async def _update_accounts(
     session: AsyncSession, tenant_id: int, version: int, now: datetime, rows: list[dict[str, Any]]
 ) -> None:
@@ -296,7 +303,7 @@ async def _update_accounts(
             "next_at": [row["next_evaluation_at"] for row in rows],
             "tiers": [row["tier"] for row in rows],
             "scores": [row["tier_score"] for row in rows],
-            "reasons": [json.dumps(row["tier_reasons"]) for row in rows],
+            "reasons": [_json_of(row["tier_reasons"]) for row in rows],
             "stages": [row.get("stage") for row in rows],
         },
     )

@@ -35,7 +35,6 @@ class AccountState:
     ref: str
     episode: int
     tier: str | None
-    tier_reasons: list[str]
     stage: str | None
     partner: str | None
     promise_status: dict[str, tuple[str, int]]  # promise id → (status, paid)
@@ -46,7 +45,6 @@ _ACCOUNT_COLUMNS = (
     Account.ref,
     Account.episode,
     Account.tier,
-    Account.tier_reasons,
     Account.stage,
     Account.partner,
     Account.status,
@@ -177,7 +175,6 @@ async def load_facts(
             ref=row.ref,
             episode=row.episode,
             tier=row.tier,
-            tier_reasons=list(row.tier_reasons or []),
             stage=row.stage,
             partner=row.partner,
             promise_status={p[0]: (p[4], p[5]) for p in account_promises},
