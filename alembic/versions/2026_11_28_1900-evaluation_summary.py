@@ -1,4 +1,5 @@
-"""evaluation summary: each account's episode summary (app/evaluation/summary.py)
+"""evaluation summary: each account's episode summary (app/evaluation/summary.py); status
+events indexed for counting episodes in occurred_at order
 
 Revision ID: c3a10f5e0001
 Revises: 78deee08f44d
@@ -22,6 +23,10 @@ _INSTANTS = (
     "episode_last_conversation_at",
     "episode_last_payment_at",
     "episode_latest_fact_at",
+)
+
+_STATUS_EVENTS = (
+    "type IN ('account.delinquent', 'account.cured', 'account.closed', 'account.charged_off')"
 )
 
 # The accounts that exist already get their summary from their rows (the same definition as
@@ -88,8 +93,18 @@ def upgrade() -> None:
     for name in _INSTANTS:
         op.add_column("accounts", sa.Column(name, sa.DateTime(timezone=True), nullable=True))
     op.execute(_BACKFILL)
+    op.create_index(
+        "ix_events_statuses",
+        "events",
+        ["tenant_id", "account_ref", "occurred_at", "id"],
+        unique=False,
+        postgresql_where=sa.text(_STATUS_EVENTS),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(
+        "ix_events_statuses", table_name="events", postgresql_where=sa.text(_STATUS_EVENTS)
+    )
     for name in (*_COUNTS, "episode_first_reminder_outcome", *_INSTANTS):
         op.drop_column("accounts", name)
