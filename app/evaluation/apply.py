@@ -226,6 +226,9 @@ async def apply_evaluations(
     ):
         await insert_unnest(session, model.__table__, rows)  # type: ignore[arg-type]
     await insert_follow_ups(session, writes.follow_ups)
+    # Every write of the evaluation is done here. Set-based work that must follow it for the
+    # evaluated accounts (`[state.id for state, _ in decided]`, decided at `now`) goes here,
+    # one call each, in this transaction.
     return effects
 
 
