@@ -6,8 +6,9 @@ that the periodic pass touches only due accounts.
 
 Uses DATABASE_URL when set, else an embedded PostgreSQL under .data/bench-pg. It creates
 (and afterwards drops) a scratch database of its own (`--database NAME`, else a random name).
-`--processes N` runs each pass as `tactful evaluate --processes N` does (N processes of two
-workers each); 1 runs the server's in-process evaluator.
+`--processes N` runs the full pass as `tactful evaluate --processes N` does (N processes of
+two workers each; 1: in-process); the periodic pass runs in-process, as `tactful serve`'s
+background evaluator does.
 """
 
 import argparse
@@ -133,7 +134,8 @@ async def bench(
         await conn.execute(text("ANALYZE accounts"))
     tenant = await reload(sessionmaker, tenant.id)
     started = time.perf_counter()
-    totals = await evaluate_pass(sessionmaker, url, settings, tenant, batch, processes)
+    # The periodic pass runs as `tactful serve`'s background evaluator does: in-process.
+    totals = await evaluate_pass(sessionmaker, url, settings, tenant, batch, 1)
     periodic = time.perf_counter() - started
     print(
         f"periodic pass: {totals.evaluated:,} of {due:,} due accounts in {periodic:.1f} s "
