@@ -50,6 +50,8 @@ async def admin(dsn: str, sql: str) -> None:
 async def make_due(conn: AsyncConnection, tenant_id: int, at: datetime, share: float) -> int:
     """Freeze the tenant's clock at `at` and make a random `share` of its delinquent accounts
     due just before it; returns how many are due."""
+    # A million-row UPDATE may outlast the service's statement timeout on a busy machine.
+    await conn.execute(text("SET LOCAL statement_timeout = 0"))
     await conn.execute(
         text("UPDATE tenants SET clock_frozen_at = :at WHERE id = :t"), {"at": at, "t": tenant_id}
     )
@@ -123,6 +125,7 @@ async def bench(
 
     async with engine.begin() as conn:
         at = at + timedelta(hours=1)
+        await conn.execute(text("SET LOCAL statement_timeout = 0"))
         await conn.execute(
             text(
                 "UPDATE accounts SET next_evaluation_at = :later WHERE tenant_id = :t "
