@@ -128,20 +128,25 @@ def cmd_key_revoke(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_evaluate(settings: Settings, _: argparse.Namespace) -> int:
-    from app.evaluation.runner import evaluate_all
+def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
+    from app.evaluation.processes import evaluate_tenants_in_processes, tenant_ids
+    from app.evaluation.runner import Totals, evaluate_all
 
-    async def run(url: str) -> None:
+    async def run(url: str) -> Totals:
         engine = create_engine(url, settings)
         try:
-            totals = await evaluate_all(create_sessionmaker(engine))
+            return await evaluate_all(create_sessionmaker(engine))
         finally:
             await engine.dispose()
-        print(f"evaluated {totals.evaluated} accounts, {totals.changed} changed")
 
     with database(settings) as db:
         upgrade(db.url)
-        asyncio.run(run(db.url))
+        totals = Totals()
+        if args.processes > 1:
+            ids = asyncio.run(tenant_ids(db.url, settings))
+            totals += evaluate_tenants_in_processes(db.url, settings, ids, args.processes)
+        totals += asyncio.run(run(db.url))  # what is still due, and the idempotency purge
+    print(f"evaluated {totals.evaluated} accounts, {totals.changed} changed")
     return 0
 
 
@@ -209,9 +214,13 @@ def parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser("migrate", help="apply migrations").set_defaults(handler=cmd_migrate)
-    commands.add_parser(
+    evaluate = commands.add_parser(
         "evaluate", help="one evaluation pass over due accounts (for cron)"
-    ).set_defaults(handler=cmd_evaluate)
+    )
+    evaluate.add_argument(
+        "--processes", type=_positive, default=1, help="evaluate in this many processes"
+    )
+    evaluate.set_defaults(handler=cmd_evaluate)
 
     demo = commands.add_parser(
         "demo", help="load a generated demo portfolio into a sandbox tenant (COPY, fast)"

@@ -261,13 +261,14 @@ def main() -> None:
     for flag, default in (("accounts", 100_000), ("clients", 8), ("batch", 500), ("seconds", 60)):
         parser.add_argument(f"--{flag}", type=int, default=default)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--database", help="the scratch database's name (dropped at the end)")
     args = parser.parse_args()
     print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     server, dsn = None, os.environ.get("DATABASE_URL")
     if not dsn:
         server = EmbeddedPostgres(Settings().data_dir.resolve() / "bench-pg")
         dsn = server.start()
-    name = f"tactful_bench_{uuid.uuid4().hex[:6]}"
+    name = args.database or f"tactful_bench_{uuid.uuid4().hex[:6]}"
     asyncio.run(admin(dsn, f'CREATE DATABASE "{name}"'))
     url = with_database(dsn, name)
     try:

@@ -10,6 +10,7 @@ from app.contacts.normalise import normalise_contact_value
 from app.contacts.repository import ContactRepository
 from app.contacts.schemas import ContactIn, ContactOut, ContactPatch
 from app.errors import Conflict, NotFound, invalid
+from app.evaluation.summary import refresh_summaries
 from app.http.pagination import Page, decode_cursor, encode_cursor
 from app.masking import mask_contact_value
 from app.models import Contact
@@ -136,4 +137,7 @@ async def patch_contact(
         after=contact_snapshot(contact),
     )
     await session.flush()
+    if before["relationship"] != contact.relationship:
+        # Whether past calls reached the debtor depends on the contact's relationship.
+        await refresh_summaries(session, principal.tenant_id, [account.id])
     return contact_out(contact, masked=principal.partner is not None)

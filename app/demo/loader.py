@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.demo.generator import TABLES, Batch, Start, generate
+from app.evaluation.summary import refresh_summaries_on
 
 CHUNK_ACCOUNTS = 50_000
 
@@ -93,6 +94,11 @@ async def copy_batch(conn: AsyncConnection, batch: Batch) -> None:
         for table, rows in batch.tables().items():
             if rows:
                 await driver.copy_records_to_table(table, records=rows, columns=TABLES[table])
+        if batch.accounts:
+            columns = TABLES["accounts"]
+            tenant_id = int(batch.accounts[0][columns.index("tenant_id")])  # type: ignore[call-overload]
+            ids = [int(row[columns.index("id")]) for row in batch.accounts]  # type: ignore[call-overload]
+            await refresh_summaries_on(conn, tenant_id, ids)
 
 
 async def load_demo(

@@ -163,10 +163,10 @@ async def advance(
     """One stage up now, without dwell or trigger; refused (409) when anything blocks it."""
     account = await load_account(session, principal, ref, for_update=True)
     policy = await PolicyRepository(session).current(principal.tenant_id)
-    [(_, facts)] = await load_facts(
-        session, principal.tenant_id, principal.clock.timezone, [account.id]
-    )
     now = principal.clock.now()
+    [(_, facts)] = await load_facts(
+        session, principal.tenant_id, principal.clock.timezone, [account.id], now
+    )
     decision = decide_manual_advance(facts, policy.document, now)
     if decision.action != "advance" or decision.to_stage is None:
         blockers = list(decision.blockers) or [decision.action]

@@ -1,6 +1,7 @@
 """Persist evaluations in sets: account state, promise outcomes, stage history, audit rows
 and outbox events, all in the caller's transaction."""
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -80,7 +81,7 @@ def _plan(
         "policy_version": version,
         "tier_score": ev.tier.score,
         "tier": ev.tier.tier,
-        "tier_reasons": list(ev.tier.rules),
+        "tier_reasons": ev.tier.rules,
     }
     for decision in ev.promises:
         old_status, old_paid = state.promise_status.get(decision.id, ("pending", 0))
@@ -225,6 +226,9 @@ async def apply_evaluations(
     ):
         await insert_unnest(session, model.__table__, rows)  # type: ignore[arg-type]
     await insert_follow_ups(session, writes.follow_ups)
+    # Every write of the evaluation is done here. Set-based work that must follow it for the
+    # evaluated accounts (`[state.id for state, _ in decided]`, decided at `now`) goes here,
+    # one call each, in this transaction.
     return effects
 
 
@@ -282,6 +286,12 @@ _UPDATE_ACCOUNTS = text(
 )
 
 
+@functools.lru_cache(maxsize=1024)
+def _json_of(reasons: tuple[str, ...]) -> str:
+    """A portfolio has few distinct rule lists: each is serialised once."""
+    return json.dumps(list(reasons))
+
+
 async def _update_accounts(
     session: AsyncSession, tenant_id: int, version: int, now: datetime, rows: list[dict[str, Any]]
 ) -> None:
@@ -296,7 +306,7 @@ async def _update_accounts(
             "next_at": [row["next_evaluation_at"] for row in rows],
             "tiers": [row["tier"] for row in rows],
             "scores": [row["tier_score"] for row in rows],
-            "reasons": [json.dumps(row["tier_reasons"]) for row in rows],
+            "reasons": [_json_of(row["tier_reasons"]) for row in rows],
             "stages": [row.get("stage") for row in rows],
         },
     )

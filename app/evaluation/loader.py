@@ -1,8 +1,15 @@
 """Load the facts the policy decides from, for many accounts at once: one query per kind,
-plain rows (no ORM objects), so a batch of thousands loads in a few round trips."""
+plain rows (no ORM objects), so a batch of thousands loads in a few round trips.
+
+Interactions are not read: each account's episode summary (kept on the account row, see
+app/evaluation/summary.py) stands for them, unless the account has a fact dated after `now`
+(a sandbox clock set back, a future-dated payment): only those accounts' rows are read.
+Payments are read for the accounts with promises (their outcomes are recomputed from them)."""
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, and_, any_, bindparam, select
@@ -12,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import Account, Contact, Debtor, Hold, Interaction, Payment, Promise
 from app.policy.facts import (
     AccountFacts,
+    EpisodeSummary,
     HoldFact,
     InteractionFact,
     PaymentFact,
@@ -27,7 +35,6 @@ class AccountState:
     ref: str
     episode: int
     tier: str | None
-    tier_reasons: list[str]
     stage: str | None
     partner: str | None
     promise_status: dict[str, tuple[str, int]]  # promise id → (status, paid)
@@ -38,7 +45,6 @@ _ACCOUNT_COLUMNS = (
     Account.ref,
     Account.episode,
     Account.tier,
-    Account.tier_reasons,
     Account.stage,
     Account.partner,
     Account.status,
@@ -51,6 +57,15 @@ _ACCOUNT_COLUMNS = (
     Debtor.cease_at,
     Debtor.bankruptcy_at,
     Debtor.deceased_at,
+    Account.episode_interactions,
+    Account.episode_call_attempts,
+    Account.episode_conversations,
+    Account.episode_first_reminder_at,
+    Account.episode_first_reminder_outcome,
+    Account.episode_last_self_call_at,
+    Account.episode_last_conversation_at,
+    Account.episode_last_payment_at,
+    Account.episode_latest_fact_at,
 )
 
 
@@ -60,8 +75,22 @@ def _among(column: Any, ids: list[int]) -> ColumnElement[bool]:
     return condition
 
 
+def _summary(row: Any) -> EpisodeSummary:
+    return EpisodeSummary(
+        row.episode_interactions,
+        row.episode_call_attempts,
+        row.episode_conversations,
+        row.episode_first_reminder_at,
+        row.episode_first_reminder_outcome,
+        row.episode_last_self_call_at,
+        row.episode_last_conversation_at,
+        row.episode_last_payment_at,
+        row.episode_latest_fact_at,
+    )
+
+
 async def load_facts(
-    session: AsyncSession, tenant_id: int, timezone: str, account_ids: list[int]
+    session: AsyncSession, tenant_id: int, timezone: str, account_ids: list[int], now: datetime
 ) -> list[tuple[AccountState, AccountFacts]]:
     if not account_ids:
         return []
@@ -77,7 +106,6 @@ async def load_facts(
 
     if not accounts:
         return []
-    earliest_episode = min(row.episode_started_at for row in accounts)
     holds: dict[int, list[HoldFact]] = defaultdict(list)
     for account_id, kind, until in await session.execute(
         select(Hold.account_id, Hold.kind, Hold.until).where(
@@ -88,27 +116,12 @@ async def load_facts(
     ):
         holds[account_id].append(HoldFact(kind, until))
 
-    interactions: dict[int, list[InteractionFact]] = defaultdict(list)
-    for account_id, at, outcome, channel, direction, reason, relationship in await session.execute(
-        select(
-            Interaction.account_id,
-            Interaction.occurred_at,
-            Interaction.outcome,
-            Interaction.channel,
-            Interaction.direction,
-            Interaction.reason_code,
-            Contact.relationship,
-        )
-        .join(Contact, and_(Contact.tenant_id == tenant_id, Contact.id == Interaction.contact_id))
-        .where(
-            Interaction.tenant_id == tenant_id,
-            _among(Interaction.account_id, account_ids),
-            Interaction.occurred_at >= earliest_episode,
-        )
-    ):
-        interactions[account_id].append(
-            InteractionFact(at, outcome, channel, direction, relationship, reason)
-        )
+    unsummarized = [
+        row.id
+        for row in accounts
+        if row.episode_latest_fact_at is not None and row.episode_latest_fact_at > now
+    ]
+    interactions = await _interactions(session, tenant_id, unsummarized, accounts)
 
     promises: dict[int, list[tuple[str, int, object, object, str, int]]] = defaultdict(list)
     for promise_id, account_id, amount, due, created, status, paid in await session.execute(
@@ -131,12 +144,13 @@ async def load_facts(
         promises[account_id].append((str(promise_id), amount, due, created, status, paid))
 
     payments: dict[int, list[PaymentFact]] = defaultdict(list)
+    needing_payments = sorted(set(promises) | set(unsummarized))
     for account_id, paid_at, amount in await session.execute(
         select(Payment.account_id, Payment.occurred_at, Payment.amount)
         .join(Account, and_(Account.tenant_id == tenant_id, Account.id == Payment.account_id))
         .where(
             Payment.tenant_id == tenant_id,
-            _among(Payment.account_id, account_ids),
+            _among(Payment.account_id, needing_payments),
             Payment.reversed_at.is_(None),
             Payment.occurred_at >= Account.episode_started_at,
         )
@@ -144,6 +158,7 @@ async def load_facts(
         payments[account_id].append(PaymentFact(paid_at, amount))
 
     loaded = []
+    with_rows = set(unsummarized)
     for row in accounts:
         account_promises = promises.get(row.id, [])
         stops = frozenset(
@@ -160,7 +175,6 @@ async def load_facts(
             ref=row.ref,
             episode=row.episode,
             tier=row.tier,
-            tier_reasons=list(row.tier_reasons or []),
             stage=row.stage,
             partner=row.partner,
             promise_status={p[0]: (p[4], p[5]) for p in account_promises},
@@ -178,6 +192,7 @@ async def load_facts(
             interactions=tuple(
                 i for i in interactions.get(row.id, ()) if i.occurred_at >= row.episode_started_at
             ),
+            summary=None if row.id in with_rows else _summary(row),
             promises=tuple(
                 PromiseFact(pid, amount, due, created, status)  # type: ignore[arg-type]
                 for pid, amount, due, created, status, _ in account_promises
@@ -188,3 +203,35 @@ async def load_facts(
         )
         loaded.append((state, facts))
     return loaded
+
+
+async def _interactions(
+    session: AsyncSession, tenant_id: int, account_ids: list[int], accounts: Sequence[Any]
+) -> dict[int, list[InteractionFact]]:
+    """The interactions (with their contact's relationship) of these accounts' episodes."""
+    found: dict[int, list[InteractionFact]] = defaultdict(list)
+    if not account_ids:
+        return found
+    wanted = set(account_ids)
+    earliest_episode = min(row.episode_started_at for row in accounts if row.id in wanted)
+    for account_id, at, outcome, channel, direction, reason, relationship in await session.execute(
+        select(
+            Interaction.account_id,
+            Interaction.occurred_at,
+            Interaction.outcome,
+            Interaction.channel,
+            Interaction.direction,
+            Interaction.reason_code,
+            Contact.relationship,
+        )
+        .join(Contact, and_(Contact.tenant_id == tenant_id, Contact.id == Interaction.contact_id))
+        .where(
+            Interaction.tenant_id == tenant_id,
+            _among(Interaction.account_id, account_ids),
+            Interaction.occurred_at >= earliest_episode,
+        )
+    ):
+        found[account_id].append(
+            InteractionFact(at, outcome, channel, direction, relationship, reason)
+        )
+    return found

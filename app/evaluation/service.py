@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.evaluation.apply import apply_evaluations
 from app.evaluation.context import Actor
 from app.evaluation.loader import load_facts
+from app.evaluation.summary import refresh_summaries
 from app.models import Account
 from app.policy.evaluation import evaluate
 from app.policy_api.repository import PolicyRepository
@@ -17,10 +18,18 @@ from app.policy_api.repository import PolicyRepository
 async def reevaluate(
     session: AsyncSession, actor: Actor, account_ids: list[int]
 ) -> dict[int, list[dict[str, Any]]]:
-    """Re-decide tier, stage and promises now; returns what changed per account."""
+    """After a write: bring the accounts' episode summaries up to date with their rows, then
+    re-decide tier, stage and promises now; returns what changed per account."""
+    await refresh_summaries(session, actor.tenant_id, account_ids)
+    return await _decide(session, actor, account_ids)
+
+
+async def _decide(
+    session: AsyncSession, actor: Actor, account_ids: list[int]
+) -> dict[int, list[dict[str, Any]]]:
     policy = await PolicyRepository(session).current(actor.tenant_id)
-    loaded = await load_facts(session, actor.tenant_id, actor.clock.timezone, account_ids)
     now = actor.clock.now()
+    loaded = await load_facts(session, actor.tenant_id, actor.clock.timezone, account_ids, now)
     decided = [(state, evaluate(facts, policy.document, now)) for state, facts in loaded]
     effects = await apply_evaluations(session, actor, policy.version, decided, now)
     for obj in list(session.identity_map.values()):
@@ -56,5 +65,6 @@ async def evaluate_due(session: AsyncSession, actor: Actor, batch_size: int = 10
             )
         ).all()
     )
-    effects = await reevaluate(session, actor, ids)
+    # Every write keeps the summaries current (`reevaluate`), so a pass need not refresh them.
+    effects = await _decide(session, actor, ids)
     return PassResult(len(ids), sum(1 for changed in effects.values() if changed))

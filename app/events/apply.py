@@ -17,7 +17,7 @@ from app.evaluation.service import reevaluate
 from app.events.context import BatchContext, Seed
 from app.events.opening import open_and_refresh
 from app.events.parse import Incoming
-from app.events.projection import AccountRow, project
+from app.events.projection import STATUS_OF, AccountRow, project, recount_episode
 from app.events.records import write_audit, write_history, write_outbox_and_follow_ups
 from app.events.repository import EventRepository
 from app.logs import request_id_var
@@ -48,6 +48,7 @@ async def apply_batch(
             project(locked[ref])
             ctx.accounts[ref] = locked[ref]
     await open_and_refresh(ctx, by_ref)
+    await _recount_episodes(ctx, by_ref)
     await _contacts(ctx, accepted, seeds)
     await _payments(ctx, accepted)
     await _holds(ctx, accepted)
@@ -63,6 +64,17 @@ async def apply_batch(
     await write_outbox_and_follow_ups(ctx, accepted, touched)
     await write_audit(ctx, accepted)
     await reevaluate(session, Actor.of(principal, request_id_var.get()), [a.id for a in touched])
+
+
+async def _recount_episodes(ctx: BatchContext, by_ref: dict[str, list[Incoming]]) -> None:
+    """Episodes follow the status events' order, not their arrival (the batch is stored)."""
+    refs = sorted(
+        ref
+        for ref, events in by_ref.items()
+        if ref in ctx.accounts and any(e.type in STATUS_OF for e in events)
+    )
+    for ref, history in (await ctx.repo.status_history(refs)).items():
+        recount_episode(ctx.accounts[ref], history, ctx.now)
 
 
 async def _store(ctx: BatchContext, accepted: list[Incoming]) -> None:

@@ -6,8 +6,11 @@ Every event is kept, but an event moves the projection only where it is newer, b
   "now" with an empty id) sets `base_balance` and `due_date`; the balance is then
   `base_balance` minus the non-reversed payments keyed after it (computed in SQL);
 - the latest status event (`account.delinquent`, `account.cured`, `account.closed`,
-  `account.charged_off`) sets `status`; becoming delinquent again starts a new episode
-  (which, like an account an event opens, starts when its `account.delinquent` occurred);
+  `account.charged_off`) sets `status`;
+- the episode is counted over all of the account's status events in key order
+  (`episode_of`): an account starts delinquent in episode 1 and each return to delinquency
+  starts the next one, when its `account.delinquent` occurred, so a late status event
+  dated between two others counts where it belongs;
 - the latest `account.delinquent` that is also the latest balance-setting event refreshes the
   account's profile (debtor, principal, product, jurisdiction, partner).
 So the projected balance, due date and status are functions of the set of events, whatever
@@ -54,7 +57,7 @@ class AccountRow:
     # What the batch decided (set by `project`):
     old_status: str = ""
     old_stage: str | None = None
-    new_episode: bool = False
+    new_episode: bool = False  # `episode` grew (set by `recount_episode`)
     episode_started_at: datetime | None = None  # of the new episode: its delinquency event
     profile: Incoming | None = None  # the account.delinquent whose profile now applies
     events: list[Incoming] = field(default_factory=list)
@@ -100,11 +103,7 @@ def project(account: AccountRow) -> None:
             account.profile = event if event.type is EventType.account_delinquent else None
         status = STATUS_OF.get(event.type)
         if status is not None and (account.status_key is None or event.key > account.status_key):
-            if status == "delinquent" and account.status != "delinquent":
-                account.new_episode, account.episode_started_at = True, event.occurred_at
             account.status, account.status_key = status, event.key
-    if account.status != "delinquent":
-        account.new_episode = False  # it left the ladder again within the batch
     if account.profile is not None:
         data: AccountData = account.profile.data
         account.principal, account.product = data.principal, data.product
@@ -112,3 +111,26 @@ def project(account: AccountRow) -> None:
             account.jurisdiction = data.jurisdiction.value
         if data.partner is not None:
             account.partner = data.partner
+
+
+def episode_of(history: list[tuple[Key, str]]) -> tuple[int, datetime | None]:
+    """The episode an account's status events (key, status) make, in key order, and when the
+    last return to delinquency occurred (None: still episode 1, which began with the account)."""
+    episode, status, started = 1, "delinquent", None
+    for key, next_status in sorted(history):
+        if next_status == "delinquent" and status != "delinquent":
+            episode, started = episode + 1, key[0]
+        status = next_status
+    return episode, started
+
+
+def recount_episode(account: AccountRow, history: list[tuple[Key, str]], now: datetime) -> None:
+    """Add the returns to delinquency this batch's events (`account.events`, also in
+    `history`) make in the account's whole status history, wherever their keys fall. Counting
+    the difference keeps an episode a `PUT` started (it is not an event)."""
+    mine = {event.id for event in account.events}
+    before, _ = episode_of([item for item in history if item[0][1] not in mine])
+    after, started = episode_of(history)
+    if after > before and started is not None:
+        account.episode, account.new_episode = account.episode + after - before, True
+        account.episode_started_at = min(started, now)

@@ -19,8 +19,8 @@ async def write_history(
     rows = []
     for account in touched:
         row: tuple[str | None, str | None, str | None, int, str]
-        if account.new_episode:
-            row = (None, stage, tier, account.episode + 1, "new delinquency episode")
+        if account.new_episode and account.status == "delinquent":
+            row = (None, stage, tier, account.episode, "new delinquency episode")
         elif account.left_ladder and account.old_stage is not None:
             row = (account.old_stage, None, None, account.episode, f"account {account.status}")
         else:

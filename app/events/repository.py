@@ -9,8 +9,10 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.events.projection import AccountRow
+from app.events.parse import Key
+from app.events.projection import STATUS_OF, AccountRow
 from app.models import Account, Contact, Debtor, Event, Hold, Payment
+from app.models.events import STATUS_EVENTS, EventType
 
 _ACCOUNT_COLUMNS = (
     Account.id,
@@ -78,6 +80,22 @@ class EventRepository:
             .with_for_update()
         )
         return [AccountRow.of(row) for row in rows]
+
+    async def status_history(self, refs: list[str]) -> dict[str, list[tuple[Key, str]]]:
+        """Every stored status event of these accounts: ((occurred_at, id), status)."""
+        found: dict[str, list[tuple[Key, str]]] = {ref: [] for ref in refs}
+        if not refs:
+            return found
+        rows = await self.session.execute(
+            select(Event.account_ref, Event.occurred_at, Event.id, Event.type).where(
+                Event.tenant_id == self.tenant_id,
+                Event.account_ref == any_(_texts(refs)),
+                text(STATUS_EVENTS),  # literal, so the partial index applies
+            )
+        )
+        for ref, occurred_at, event_id, kind in rows:
+            found[ref].append(((occurred_at, event_id), STATUS_OF[EventType(kind)]))
+        return found
 
     async def lock_new_refs(self, refs: list[str]) -> None:
         """Serialise batches creating the same account: a transaction lock per new ref."""
@@ -308,7 +326,8 @@ class EventRepository:
                 "statuses": [a.status for a in accounts],
                 "s_ats": [a.status_key[0] if a.status_key else None for a in accounts],
                 "s_evs": [a.status_key[1] if a.status_key else None for a in accounts],
-                "episodes": [a.new_episode for a in accounts],
+                "episodes": [a.episode for a in accounts],
+                "new_episodes": [a.new_episode for a in accounts],
                 "episode_ats": [a.episode_started_at for a in accounts],
             },
         )
@@ -322,11 +341,11 @@ _WRITE_ACCOUNTS = text(
         base_balance = u.base, balance_as_of_at = u.b_at, balance_as_of_event = u.b_ev,
         due_date = u.due, status = u.status,
         status_as_of_at = u.s_at, status_as_of_event = u.s_ev,
-        episode = a.episode + CASE WHEN u.new_episode THEN 1 ELSE 0 END,
-        episode_started_at = CASE WHEN u.new_episode THEN LEAST(u.episode_at, :now)
+        episode = u.episode,
+        episode_started_at = CASE WHEN u.new_episode THEN u.episode_at
                                   ELSE a.episode_started_at END,
-        stage = CASE WHEN u.new_episode THEN :stage
-                     WHEN u.status <> 'delinquent' THEN NULL ELSE a.stage END,
+        stage = CASE WHEN u.status <> 'delinquent' THEN NULL
+                     WHEN u.new_episode THEN :stage ELSE a.stage END,
         stage_entered_at = CASE WHEN u.new_episode THEN :now ELSE a.stage_entered_at END,
         tier = CASE WHEN u.new_episode THEN :tier ELSE a.tier END,
         tier_reasons = CASE WHEN u.new_episode THEN CAST(:reasons AS jsonb)
@@ -345,10 +364,10 @@ _WRITE_ACCOUNTS = text(
         CAST(:products AS text[]), CAST(:jurisdictions AS text[]), CAST(:partners AS text[]),
         CAST(:bases AS bigint[]), CAST(:b_ats AS timestamptz[]), CAST(:b_evs AS text[]),
         CAST(:dues AS date[]), CAST(:statuses AS text[]), CAST(:s_ats AS timestamptz[]),
-        CAST(:s_evs AS text[]), CAST(:episodes AS boolean[]),
+        CAST(:s_evs AS text[]), CAST(:episodes AS int[]), CAST(:new_episodes AS boolean[]),
         CAST(:episode_ats AS timestamptz[])
     ) AS u(id, debtor_id, principal, product, jurisdiction, partner, base, b_at, b_ev, due,
-           status, s_at, s_ev, new_episode, episode_at)
+           status, s_at, s_ev, episode, new_episode, episode_at)
     WHERE a.tenant_id = :t AND a.id = u.id
     """
 )

@@ -123,6 +123,18 @@ class Account(Base):
     balance_as_of_event: Mapped[str | None] = mapped_column(String(100))
     status_as_of_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     status_as_of_event: Mapped[str | None] = mapped_column(String(100))
+    # The episode's summary (app/policy/facts.py EpisodeSummary), recomputed from the
+    # interactions and payments by app/evaluation/summary.py whenever they change, so the
+    # evaluator reads one row per account.
+    episode_interactions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    episode_call_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    episode_conversations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    episode_first_reminder_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    episode_first_reminder_outcome: Mapped[str | None] = mapped_column(Text)
+    episode_last_self_call_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    episode_last_conversation_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    episode_last_payment_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    episode_latest_fact_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

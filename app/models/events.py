@@ -38,6 +38,11 @@ class EventType(StrEnum):
     contact_upserted = "contact.upserted"
 
 
+STATUS_EVENTS = (
+    "type IN ('account.delinquent', 'account.cured', 'account.closed', 'account.charged_off')"
+)
+
+
 class Event(Base):
     """One applied event per (tenant, id); rejected events are never stored. The digest of
     the event's canonical JSON tells a resend (same content) from a conflict."""
@@ -53,6 +58,15 @@ class Event(Base):
             "occurred_at",
             "id",
             postgresql_where=text("type IN ('dispute.opened', 'dispute.resolved')"),
+        ),
+        # The episode counts the account's status events in (occurred_at, id) order.
+        Index(
+            "ix_events_statuses",
+            "tenant_id",
+            "account_ref",
+            "occurred_at",
+            "id",
+            postgresql_where=text(STATUS_EVENTS),
         ),
     )
 

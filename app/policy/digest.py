@@ -1,9 +1,10 @@
 """One pass over an account's facts: the counts and instants tiering and the ladder share."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from app.policy.facts import AccountFacts
+from app.policy.facts import AccountFacts, EpisodeSummary, InteractionFact, PaymentFact
 from app.policy.localtime import local_date
 from app.policy.names import NOT_A_CONVERSATION
 
@@ -34,6 +35,8 @@ class Digest:
 
 
 def digest(facts: AccountFacts, now: datetime, since: datetime | None = None) -> Digest:
+    if facts.summary is not None:
+        return _from_summary(facts.summary, facts.timezone, now, since)
     interactions = attempts = conversations = 0
     first_at: datetime | None = None
     first_outcome: str | None = None
@@ -83,4 +86,70 @@ def digest(facts: AccountFacts, now: datetime, since: datetime | None = None) ->
         last_conversation_at=last_conversation,
         last_payment_at=last_payment,
         next_fact_at=future,
+    )
+
+
+def _from_summary(
+    summary: EpisodeSummary, timezone: str, now: datetime, since: datetime | None
+) -> Digest:
+    if summary.latest_fact_at is not None and summary.latest_fact_at > now:
+        raise ValueError("a summary with facts after now cannot stand for them; load the rows")
+    last_self_call = summary.last_self_call_at
+    return Digest(
+        today=local_date(now, timezone),
+        interactions=summary.interactions,
+        attempts=summary.call_attempts,
+        conversations=summary.conversations,
+        first_reminder_outcome=summary.first_reminder_outcome,
+        self_attempt_since=since is not None
+        and last_self_call is not None
+        and last_self_call >= since,
+        last_conversation_at=summary.last_conversation_at,
+        last_payment_at=summary.last_payment_at,
+        next_fact_at=None,
+    )
+
+
+def _later(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or b > a else a
+
+
+def summarize(
+    interactions: Iterable[InteractionFact], payments: Iterable[PaymentFact]
+) -> EpisodeSummary:
+    """The summary of an episode's interactions and non-reversed payments (the definition
+    the stored summary columns are kept equal to)."""
+    count = attempts = conversations = 0
+    first_at: datetime | None = None
+    first_outcome: str | None = None
+    last_self_call = last_conversation = last_payment = latest = None
+    for it in interactions:
+        at = it.occurred_at
+        count += 1
+        latest = _later(latest, at)
+        if it.channel != "call":
+            continue
+        is_self = it.relationship == "self"
+        if it.direction == "outbound":
+            attempts += 1
+            if is_self:
+                last_self_call = _later(last_self_call, at)
+                if first_at is None or (at, it.outcome) < (first_at, first_outcome or ""):
+                    first_at, first_outcome = at, it.outcome
+        if is_self and it.outcome not in NOT_A_CONVERSATION:
+            conversations += 1
+            last_conversation = _later(last_conversation, at)
+    for payment in payments:
+        last_payment = _later(last_payment, payment.occurred_at)
+        latest = _later(latest, payment.occurred_at)
+    return EpisodeSummary(
+        count,
+        attempts,
+        conversations,
+        first_at,
+        first_outcome,
+        last_self_call,
+        last_conversation,
+        last_payment,
+        latest,
     )

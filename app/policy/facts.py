@@ -40,6 +40,23 @@ class HoldFact:
 
 
 @dataclass(frozen=True, slots=True)
+class EpisodeSummary:
+    """What an episode's interactions and (non-reversed) payments amount to, kept on the
+    account as they are written (`digest.summarize` defines it), so an evaluation need not
+    read them. It stands for the rows only while none of them is dated after `now`."""
+
+    interactions: int = 0
+    call_attempts: int = 0  # outbound calls, any contact
+    conversations: int = 0  # calls with a self contact that reached the debtor
+    first_reminder_at: datetime | None = None  # the first outbound call to a self contact
+    first_reminder_outcome: str | None = None  # its outcome (ties: the smallest outcome)
+    last_self_call_at: datetime | None = None  # the latest outbound call to a self contact
+    last_conversation_at: datetime | None = None
+    last_payment_at: datetime | None = None
+    latest_fact_at: datetime | None = None  # the latest interaction or payment
+
+
+@dataclass(frozen=True, slots=True)
 class AccountFacts:
     """One account's current delinquency episode, as the evaluator loads it."""
 
@@ -57,6 +74,9 @@ class AccountFacts:
     payments: tuple[PaymentFact, ...] = ()  # this episode
     reason_code: str | None = None
     reason_verification: str | None = None  # claimed | verified | contradicted
+    # When set, it stands for `interactions` (then empty) and, for the digest, `payments`
+    # (then only those the promises need); valid only while `latest_fact_at` <= now.
+    summary: EpisodeSummary | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,7 +101,7 @@ async def simulate(
             break
         after_id = ids[-1]
         for state, facts in await load_facts(
-            session, principal.tenant_id, principal.clock.timezone, ids
+            session, principal.tenant_id, principal.clock.timezone, ids, now
         ):
             total += 1
             decision = evaluate(facts, candidate, now)

@@ -23,6 +23,7 @@ from app.demo.generator import TABLES, Start, generate
 from app.demo.loader import LoadResult, load_demo
 from app.models import Account, Debtor
 from app.tenancy import service as tenancy
+from tests.summaries import stored_and_recomputed
 
 NOW = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
 TODAY = NOW.date()
@@ -152,6 +153,19 @@ async def test_contacts_are_realistic(
         assert phonenumbers.region_code_for_country_code(number.country_code) == region
         if region != "GB":  # 07700 900xxx, kept for fiction, is possible but never "valid"
             assert phonenumbers.is_valid_number(number), value
+
+
+async def test_every_account_has_the_summary_of_its_rows(
+    connection: AsyncConnection, loaded: tuple[int, LoadResult]
+) -> None:
+    tenant_id, _ = loaded
+    ids = await rows(connection, "SELECT id FROM accounts WHERE tenant_id = :t", t=tenant_id)
+    with_interactions = 0
+    for (account_id,) in ids:
+        stored, recomputed = await stored_and_recomputed(connection, tenant_id, account_id)
+        assert stored == recomputed
+        with_interactions += stored.interactions > 0
+    assert with_interactions > len(ids) // 2
 
 
 async def test_accounts_are_consistent(

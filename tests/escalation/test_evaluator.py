@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.config import Settings
+from app.evaluation.processes import evaluate_tenants_in_processes
 from app.evaluation.runner import evaluate_all, evaluate_tenant
 from app.models import Tenant
 from tests.conftest import committed_key
@@ -72,3 +74,24 @@ async def test_parallel_passes_evaluate_each_due_account_once(
     # Nothing is due now: another pass touches no account.
     again = await evaluate_all(committed_sessionmaker)
     assert again.evaluated == 0
+
+
+async def test_evaluating_in_processes_evaluates_each_due_account_once(
+    committed_sessionmaker: async_sessionmaker[AsyncSession],
+    engine: AsyncEngine,
+    settings: Settings,
+) -> None:
+    tenant = await _portfolio(committed_sessionmaker, 30)
+    assert settings.database_url
+    totals = await asyncio.to_thread(
+        evaluate_tenants_in_processes, settings.database_url, settings, [tenant.id], 2, 4
+    )
+    assert totals.evaluated == 30
+    async with engine.connect() as conn:
+        moves = (
+            await conn.execute(
+                text("SELECT account_id, count(*) FROM stage_history GROUP BY account_id")
+            )
+        ).all()
+    assert len(moves) == 30 and all(count == 1 for _, count in moves)
+    assert (await evaluate_all(committed_sessionmaker)).evaluated == 0
