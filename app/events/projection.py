@@ -127,10 +127,15 @@ def episode_of(history: list[tuple[Key, str]]) -> tuple[int, datetime | None]:
 def recount_episode(account: AccountRow, history: list[tuple[Key, str]], now: datetime) -> None:
     """Add the returns to delinquency this batch's events (`account.events`, also in
     `history`) make in the account's whole status history, wherever their keys fall. Counting
-    the difference keeps an episode a `PUT` started (it is not an event)."""
+    the difference keeps an episode a `PUT` started (it is not an event). A late event can
+    also move the current episode's start earlier without adding an episode."""
     mine = {event.id for event in account.events}
-    before, _ = episode_of([item for item in history if item[0][1] not in mine])
+    before, started_before = episode_of([item for item in history if item[0][1] not in mine])
     after, started = episode_of(history)
-    if after > before and started is not None:
+    if started is None:
+        return
+    if after > before:
         account.episode, account.new_episode = account.episode + after - before, True
+        account.episode_started_at = min(started, now)
+    elif started_before is not None and started < started_before:
         account.episode_started_at = min(started, now)

@@ -342,8 +342,7 @@ _WRITE_ACCOUNTS = text(
         due_date = u.due, status = u.status,
         status_as_of_at = u.s_at, status_as_of_event = u.s_ev,
         episode = u.episode,
-        episode_started_at = CASE WHEN u.new_episode THEN u.episode_at
-                                  ELSE a.episode_started_at END,
+        episode_started_at = COALESCE(u.episode_at, a.episode_started_at),
         stage = CASE WHEN u.status <> 'delinquent' THEN NULL
                      WHEN u.new_episode THEN :stage ELSE a.stage END,
         stage_entered_at = CASE WHEN u.new_episode THEN :now ELSE a.stage_entered_at END,
