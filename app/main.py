@@ -13,6 +13,7 @@ from app.accounts.router import router as accounts_router
 from app.audit.router import router as audit_router
 from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
+from app.dialer.router import router as dialer_router
 from app.db.migrations import head_revision
 from app.db.session import create_engine, create_sessionmaker
 from app.errors import PROBLEM_JSON
@@ -114,6 +115,7 @@ def create_app(
         promises_router,
         policy_router,
         sandbox_router,
+        dialer_router,
     ):
         app.include_router(router)
     return app
