@@ -10,5 +10,8 @@ Nothing in this package imports SQLAlchemy, FastAPI or does I/O.
 - `ladder`: the stage transition table, `decide_stage`, `decide_manual_advance`.
 - `evaluation`: `evaluate()`, all of the above plus `next_evaluation_at`.
 - `escalation`: days past due and where an episode starts.
+- `contact_rules`: `decide_contact`, may a contact be called for a whole lease, else when and
+  why (`contact_facts` its inputs and outputs; `calling_window`, `contact_limits`,
+  `contact_stops`, `contact_counts` its parts); `purposes`: `choose_purpose` for a task.
 - `compiled`, `digest`, `localtime`: the plain, cached forms the hot path uses.
 """

@@ -104,9 +104,14 @@ def self_numbers_invalid(account: AccountContactFacts) -> bool:
 
 
 def failed_self_attempts(history: Sequence[CallRecord]) -> int:
-    """Failed attempts to the debtor in a row, most recent first (live leases skipped)."""
+    """Failed attempts to the debtor in a row, most recent first (live leases skipped; a
+    conversation, even on an inbound call, ends the run)."""
     calls = sorted(
-        (c for c in history if c.relationship == "self" and c.is_attempt and c.outcome),
+        (
+            c
+            for c in history
+            if c.outcome and (c.is_conversation or (c.relationship == "self" and c.is_attempt))
+        ),
         key=lambda c: c.occurred_at,
         reverse=True,
     )
