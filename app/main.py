@@ -13,9 +13,9 @@ from app.accounts.router import router as accounts_router
 from app.audit.router import router as audit_router
 from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
-from app.dialer.router import router as dialer_router
 from app.db.migrations import head_revision
 from app.db.session import create_engine, create_sessionmaker
+from app.dialer.router import router as dialer_router
 from app.errors import PROBLEM_JSON
 from app.escalation.router import router as escalation_router
 from app.evaluation.runner import run_forever

@@ -118,7 +118,9 @@ def _candidates_sql(scope: ClaimScope, excluding: bool) -> tuple[str, dict[str, 
 _LOCK_DEBTORS = text(
     """
     SELECT d FROM unnest(CAST(:debtors AS bigint[])) AS d
-    WHERE pg_try_advisory_xact_lock(hashtextextended('dialer-debtor:' || :tenant_id || ':' || d, 0))
+    WHERE pg_try_advisory_xact_lock(
+        hashtextextended('dialer-debtor:' || CAST(:tenant_id AS bigint) || ':' || d, 0)
+    )
     """
 )
 _DEBTORS_WITH_LIVE_LEASE = text(
@@ -134,6 +136,7 @@ _LEASE = text(
     SET state = 'leased', lease_id = u.lease_id, lease_expires_at = :expires_at, updated_at = :now
     FROM unnest(CAST(:ids AS bigint[]), CAST(:lease_ids AS uuid[])) AS u(id, lease_id)
     WHERE d.tenant_id = :tenant_id AND d.id = u.id AND d.state = 'ready'
+    RETURNING d.id
     """
 )
 _POSTPONE = text(
@@ -169,9 +172,7 @@ class QueueRepository:
         rows = await self.session.execute(text(sql), params)
         return [Candidate(**row._mapping) for row in rows]
 
-    async def lock_free_debtors(
-        self, tenant_id: int, debtors: set[int], now: datetime
-    ) -> set[int]:
+    async def lock_free_debtors(self, tenant_id: int, debtors: set[int], now: datetime) -> set[int]:
         """The debtors this claim may lease to: locked here, with no live lease elsewhere."""
         if not debtors:
             return set()
@@ -193,10 +194,11 @@ class QueueRepository:
         agent: str | None,
         now: datetime,
         expires_at: datetime,
-    ) -> None:
+    ) -> list[tuple[Candidate, uuid.UUID]]:
+        """Lease the rows (still ready and locked by this claim); returns those leased."""
         if not leases:
-            return
-        await self.session.execute(
+            return []
+        updated = await self.session.scalars(
             _LEASE,
             {
                 "tenant_id": tenant_id,
@@ -206,6 +208,8 @@ class QueueRepository:
                 "lease_ids": [lease_id for _, lease_id in leases],
             },
         )
+        taken = set(updated.all())
+        leases = [(c, lease_id) for c, lease_id in leases if c.id in taken]
         rows = [
             {
                 "tenant_id": tenant_id,
@@ -223,6 +227,7 @@ class QueueRepository:
             for c, lease_id in leases
         ]
         await insert_unnest(self.session, DialerLease.__table__, rows)  # type: ignore[arg-type]
+        return leases
 
     async def refuse(
         self,

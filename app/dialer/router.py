@@ -2,7 +2,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, status
 
-from app.auth import Dialer, DbSession
+from app.auth import DbSession, Dialer
 from app.dialer import service
 from app.dialer.schemas import ClaimIn, ClaimOut, OutcomeIn, ReleaseOut
 from app.http.openapi import WRITE_ERRORS

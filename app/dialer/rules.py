@@ -44,12 +44,14 @@ class Loaded:
         contact = next((c for c in account.contacts if c.id == str(contact_id)), None)
         if contact is None:
             return None
-        past = [call for call in history if call.occurred_at < at]
+        past = [call for call in history if call.occurred_at <= at]
         decision = decide_contact(account, contact, past, self.policy, at, lease_seconds)
         return account, decision
 
 
-async def load(session: AsyncSession, tenant_id: int, account_ids: list[int], now: datetime) -> Loaded:
+async def load(
+    session: AsyncSession, tenant_id: int, account_ids: list[int], now: datetime
+) -> Loaded:
     """Facts and history for these accounts, the queue's open leases counted as attempts."""
     policy = await PolicyRepository(session).current(tenant_id)
     facts = await load_contact_facts(session, tenant_id, account_ids, now)
@@ -83,7 +85,9 @@ async def decide_many(
             continue
         account, decision = decided
         if decision.allowed:
-            points = talking_points(account, candidate.purpose, candidate.relationship, loaded.policy)
+            points = talking_points(
+                account, candidate.purpose, candidate.relationship, loaded.policy
+            )
             verdicts[candidate.id] = Allowed(list(points))
         else:
             verdicts[candidate.id] = Refused(decision.next_allowed_at, decision.rules)

@@ -42,7 +42,9 @@ class ClaimIn(BaseModel):
 
 
 class TaskOut(BaseModel):
-    task_id: UUID = Field(description="Names this lease; a later lease of the same work gets a new id.")
+    task_id: UUID = Field(
+        description="Names this lease; a later lease of the same work gets a new id."
+    )
     account_ref: str
     contact_id: UUID
     channel: Literal["call"]

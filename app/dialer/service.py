@@ -5,13 +5,16 @@ transaction stays open while the call happens.
 """
 
 import uuid
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.service import load_account
 from app.auth import Principal
 from app.dialer import rules
+from app.dialer.generation_repository import GenerationRepository
 from app.dialer.leases import LeaseRepository
 from app.dialer.repository import Candidate, ClaimScope, QueueRepository
 from app.dialer.schemas import ClaimIn, ClaimOut, OutcomeIn, ReleaseOut, TaskOut
@@ -19,6 +22,7 @@ from app.errors import Conflict, NotFound, invalid
 from app.interactions.schemas import InteractionIn, InteractionOut
 from app.interactions.service import FUTURE_TOLERANCE, record_interaction
 
+FOLLOW_UP_PURPOSES = frozenset({"payment_confirmation", "collect", "promise_reminder"})
 CLAIM_ROUNDS = 3  # refused candidates are replaced, a bounded number of times
 
 
@@ -72,7 +76,7 @@ async def claim(session: AsyncSession, principal: Principal, body: ClaimIn) -> C
         busy_debtors |= {c.debtor_id for c in picked}
         chosen = _one_per_debtor(picked, free)
         verdicts = await rules.decide_many(session, tenant_id, chosen, now, body.lease_seconds)
-        refused = []
+        refused: list[tuple[Candidate, datetime | None, Sequence[str]]] = []
         for candidate in chosen:
             verdict = verdicts[candidate.id]
             if isinstance(verdict, rules.Allowed):
@@ -80,10 +84,10 @@ async def claim(session: AsyncSession, principal: Principal, body: ClaimIn) -> C
             else:
                 refused.append((candidate, verdict.next_allowed_at, verdict.rules))
         await queue.refuse(tenant_id, refused, now)
-    lease_ids = [(candidate, uuid.uuid4()) for candidate, _ in leased]
-    await queue.lease(
+    verdicts_by_task = {candidate.id: verdict for candidate, verdict in leased}
+    lease_ids = await queue.lease(
         tenant_id,
-        lease_ids,
+        [(candidate, uuid.uuid4()) for candidate, _ in leased],
         key_id=principal.key_id,
         agent=body.agent,
         now=now,
@@ -97,14 +101,14 @@ async def claim(session: AsyncSession, principal: Principal, body: ClaimIn) -> C
             channel="call",
             address=candidate.address,
             relationship=candidate.relationship,
-            purpose=candidate.purpose,  # type: ignore[arg-type]
-            stage=candidate.stage,  # type: ignore[arg-type]
-            tier=candidate.tier,  # type: ignore[arg-type]
+            purpose=candidate.purpose,
+            stage=candidate.stage,
+            tier=candidate.tier,
             priority=candidate.priority,
             lease_expires_at=expires_at,
-            talking_points=verdict.talking_points,
+            talking_points=verdicts_by_task[candidate.id].talking_points,
         )
-        for (candidate, lease_id), (_, verdict) in zip(lease_ids, leased, strict=True)
+        for candidate, lease_id in lease_ids
     ]
     return ClaimOut(tasks=tasks)
 
@@ -137,10 +141,17 @@ async def report_outcome(
     if task.lease_id in (None, lease.id):
         await leases.finish_task(task, now)
     lease.interaction_id = interaction_id
+    lease.ended_at = func.clock_timestamp()
+    if lease.purpose in FOLLOW_UP_PURPOSES:
+        await GenerationRepository(session).finish_follow_up(
+            principal.tenant_id, lease.account_id, lease.purpose
+        )
     await session.flush()
     effects = [{"type": "stale_lease", "task_id": str(task_id)}] if stale else []
-    data = body.model_dump(exclude={"id", "contact_id"})
-    interaction = InteractionIn(id=interaction_id, contact_id=lease.contact_id, **data)
+    data = body.model_dump(mode="json", exclude={"id", "contact_id"})
+    interaction = InteractionIn.model_validate(
+        {**data, "id": str(interaction_id), "contact_id": str(lease.contact_id)}
+    )
     recorded, _ = await record_interaction(
         session, principal, ref, interaction, extra_effects=effects
     )
@@ -167,5 +178,6 @@ async def release(session: AsyncSession, principal: Principal, task_id: uuid.UUI
         raise Conflict("This task's lease is no longer live.")
     await leases.release_task(task, now)
     lease.released_at = now
+    lease.ended_at = func.clock_timestamp()
     await session.flush()
     return ReleaseOut(task_id=task_id, released_at=now)

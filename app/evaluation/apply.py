@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.bulk import insert_unnest
+from app.dialer.generation import sync_tasks
 from app.evaluation.context import Actor
 from app.evaluation.loader import AccountState
 from app.models import AuditEntry, FollowUp, OutboxEvent, StageChange
@@ -225,6 +226,7 @@ async def apply_evaluations(
     ):
         await insert_unnest(session, model.__table__, rows)  # type: ignore[arg-type]
     await insert_follow_ups(session, writes.follow_ups)
+    await sync_tasks(session, actor.tenant_id, actor.clock.timezone, list(effects), now)
     return effects
 
 

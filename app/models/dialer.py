@@ -128,3 +128,9 @@ class DialerLease(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     interaction_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The database's wall clock when the lease was taken and ended, whatever the tenant's
+    # clock says: under a frozen sandbox clock they still order leases for an audit.
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.clock_timestamp()
+    )
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
