@@ -40,12 +40,12 @@ def _purposes(
         return [(chosen, now)] if chosen else []
     if chosen == "payment_confirmation":
         return [(chosen, max(now, follow_ups[chosen]))]
-    if account.pending_promise_due is not None:
-        # One promise reminder, on the day before the promise falls due.
-        reminder_at = follow_ups.get("promise_reminder")
-        if reminder_at is None or local_date(reminder_at, zone) < today:
+    due = account.pending_promise_due
+    if due is not None:
+        # One promise reminder, on the day before the promise falls due; else it lapses.
+        if context.promise_reminded or today > due - ONE_DAY:
             return []
-        return [("promise_reminder", max(now, reminder_at))]
+        return [("promise_reminder", max(now, start_of_day(due - ONE_DAY, zone)))]
     wanted: list[tuple[str, datetime]] = [(chosen, now)] if chosen else []
     if "collect" in follow_ups and chosen not in (None, "collect"):
         wanted.append(("collect", max(now, follow_ups["collect"])))
@@ -64,7 +64,6 @@ async def sync_tasks(
     loaded = await rules.load(session, tenant_id, ids, now)
     repo = GenerationRepository(session)
     contexts = await repo.contexts(tenant_id, ids)
-    reminders: list[tuple[int, datetime, str]] = []
     wanted: list[WantedTask] = []
     tenant_today = local_date(now, timezone)
     for account_id in ids:
@@ -73,13 +72,6 @@ async def sync_tasks(
             continue
         account, history = found
         zone = account.debtor_timezone or timezone
-        if context.pending_promise is not None:
-            promise_id, due = context.pending_promise
-            source = f"promise:{promise_id}"
-            if source not in context.reminded_promises:
-                at = start_of_day(due - ONE_DAY, zone)
-                reminders.append((account_id, at, source))
-                context.follow_ups["promise_reminder"] = at
         pack = pack_for(account, loaded.policy)
         days_past_due = max(0, (tenant_today - context.due_date).days)
         for contact in account.contacts:
@@ -111,5 +103,4 @@ async def sync_tasks(
                         excluded_agents=context.prior_agents,
                     )
                 )
-    await repo.add_promise_reminders(tenant_id, reminders)
     await repo.replace_tasks(tenant_id, ids, wanted, now)

@@ -20,8 +20,7 @@ class TaskContext:
     due_date: date
     stage_entered_at: datetime | None
     follow_ups: dict[str, datetime] = field(default_factory=dict)  # open: purpose → due at
-    pending_promise: tuple[uuid.UUID, date] | None = None
-    reminded_promises: set[str] = field(default_factory=set)  # sources already followed up
+    promise_reminded: bool = False  # the pending promise's one reminder call was made
     prior_agents: list[str] = field(default_factory=list)
 
 
@@ -48,15 +47,23 @@ _CONTEXT = text(
 )
 _FOLLOW_UPS = text(
     """
-    SELECT account_id, purpose, due_at, status, source FROM follow_ups
+    SELECT account_id, purpose, due_at FROM follow_ups
     WHERE tenant_id = :t AND account_id = ANY(CAST(:ids AS bigint[]))
-      AND (status = 'open' OR purpose = 'promise_reminder')
+      AND status = 'open'
     """
 )
+# A lease for a promise reminder that was not released unused is its one reminder call.
 _PENDING_PROMISES = text(
     """
-    SELECT account_id, id, due_date FROM promises
-    WHERE tenant_id = :t AND account_id = ANY(CAST(:ids AS bigint[])) AND status = 'pending'
+    SELECT p.account_id, EXISTS (
+        SELECT 1 FROM dialer_leases AS l
+        WHERE l.tenant_id = p.tenant_id AND l.account_id = p.account_id
+          AND l.purpose = 'promise_reminder' AND l.leased_at >= p.created_at
+          AND l.released_at IS NULL
+    ) AS reminded
+    FROM promises AS p
+    WHERE p.tenant_id = :t AND p.account_id = ANY(CAST(:ids AS bigint[]))
+      AND p.status = 'pending'
     """
 )
 # Who worked an account before it entered its current stage (for `reassigned`).
@@ -119,16 +126,6 @@ _CLOSE_UNWANTED = text(
       )
     """
 )
-_ADD_PROMISE_REMINDERS = text(
-    """
-    INSERT INTO follow_ups (tenant_id, id, account_id, purpose, due_at, status, source)
-    SELECT :t, gen_random_uuid(), u.account_id, 'promise_reminder', u.due_at, 'open', u.source
-    FROM unnest(
-        CAST(:account_ids AS bigint[]), CAST(:due AS timestamptz[]), CAST(:sources AS text[])
-    ) AS u(account_id, due_at, source)
-    ON CONFLICT (tenant_id, account_id, purpose) WHERE status = 'open' DO NOTHING
-    """
-)
 _FINISH_FOLLOW_UP = text(
     """
     UPDATE follow_ups SET status = 'done'
@@ -157,34 +154,15 @@ class GenerationRepository:
             )
             if row.stage == "reassigned":
                 reassigned.append(row.id)
-        for account_id, purpose, due_at, status, source in await self.session.execute(
-            _FOLLOW_UPS, params
-        ):
-            if status == "open":
-                found[account_id].follow_ups[purpose] = due_at
-            if purpose == "promise_reminder":
-                found[account_id].reminded_promises.add(source)
-        for account_id, promise_id, due in await self.session.execute(_PENDING_PROMISES, params):
-            found[account_id].pending_promise = (promise_id, due)
+        for account_id, purpose, due_at in await self.session.execute(_FOLLOW_UPS, params):
+            found[account_id].follow_ups[purpose] = due_at
+        for account_id, reminded in await self.session.execute(_PENDING_PROMISES, params):
+            found[account_id].promise_reminded = reminded
         if reassigned:
             rows = await self.session.execute(_PRIOR_AGENTS, {"t": tenant_id, "ids": reassigned})
             for account_id, agents in rows:
                 found[account_id].prior_agents = sorted(a for a in agents if a)
         return found
-
-    async def add_promise_reminders(
-        self, tenant_id: int, due: list[tuple[int, datetime, str]]
-    ) -> None:
-        if due:
-            await self.session.execute(
-                _ADD_PROMISE_REMINDERS,
-                {
-                    "t": tenant_id,
-                    "account_ids": [a for a, _, _ in due],
-                    "due": [d for _, d, _ in due],
-                    "sources": [s for _, _, s in due],
-                },
-            )
 
     async def replace_tasks(
         self, tenant_id: int, account_ids: list[int], wanted: list[WantedTask], now: datetime

@@ -4,7 +4,7 @@ accounts' facts and call history plus the queue's own open leases (attempts unti
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +14,7 @@ from app.eligibility.repository import load_contact_facts
 from app.policy.contact_facts import AccountContactFacts, CallRecord, ContactDecision
 from app.policy.contact_rules import decide_contact
 from app.policy.document import PolicyDocument
+from app.policy.localtime import local_date
 from app.policy.talking_points import talking_points
 from app.policy_api.repository import PolicyRepository
 
@@ -66,9 +67,19 @@ async def load(
     return Loaded(policy.document, merged)
 
 
+def _lapsed(account: AccountContactFacts, purpose: str, now: datetime, timezone: str) -> bool:
+    """A promise reminder is for the day before the promise falls due, and no other."""
+    if purpose != "promise_reminder":
+        return False
+    due = account.pending_promise_due
+    today = local_date(now, account.debtor_timezone or timezone)
+    return due is None or today != due - timedelta(days=1)
+
+
 async def decide_many(
     session: AsyncSession,
     tenant_id: int,
+    timezone: str,
     candidates: Sequence[Candidate],
     now: datetime,
     lease_seconds: int,
@@ -84,7 +95,9 @@ async def decide_many(
             verdicts[candidate.id] = Refused(None, ("contact_gone",))
             continue
         account, decision = decided
-        if decision.allowed:
+        if _lapsed(account, candidate.purpose, now, timezone):
+            verdicts[candidate.id] = Refused(None, ("promise_reminder_lapsed",))
+        elif decision.allowed:
             points = talking_points(
                 account, candidate.purpose, candidate.relationship, loaded.policy
             )

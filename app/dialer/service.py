@@ -75,7 +75,9 @@ async def claim(session: AsyncSession, principal: Principal, body: ClaimIn) -> C
         free = await queue.lock_free_debtors(tenant_id, debtors, now)
         busy_debtors |= {c.debtor_id for c in picked}
         chosen = _one_per_debtor(picked, free)
-        verdicts = await rules.decide_many(session, tenant_id, chosen, now, body.lease_seconds)
+        verdicts = await rules.decide_many(
+            session, tenant_id, principal.clock.timezone, chosen, now, body.lease_seconds
+        )
         refused: list[tuple[Candidate, datetime | None, Sequence[str]]] = []
         for candidate in chosen:
             verdict = verdicts[candidate.id]

@@ -119,9 +119,8 @@ async def record_interaction(
     )
     session.add(interaction)
     await session.flush()
-    interaction.effects = effects + await apply_effects(
-        session, principal, account, contact, interaction
-    )
+    policy_effects = await apply_effects(session, principal, account, contact, interaction)
+    interaction.effects = policy_effects + effects
     audit(
         session,
         principal,
