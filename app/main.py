@@ -16,6 +16,7 @@ from app.contacts.router import router as contacts_router
 from app.db.migrations import head_revision
 from app.db.session import create_engine, create_sessionmaker
 from app.dialer.router import router as dialer_router
+from app.eligibility.router import router as eligibility_router
 from app.errors import PROBLEM_JSON
 from app.escalation.router import router as escalation_router
 from app.evaluation.runner import run_forever
@@ -111,6 +112,7 @@ def create_app(
         interactions_router,
         audit_router,
         escalation_router,
+        eligibility_router,
         events_router,
         promises_router,
         policy_router,

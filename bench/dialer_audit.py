@@ -71,9 +71,9 @@ async def audit(url: str, at: datetime) -> None:
             chunk = ids[first : first + CHUNK]
             facts = await load_contact_facts(session, tenant_id, chunk, at)
             for account_id in chunk:
-                account, history = facts[account_id]
+                account = facts[account_id].facts
                 contacts = {c.id: c for c in account.contacts}
-                calls = [call for call in history if call.occurred_at < at]  # before the run
+                calls = list(facts[account_id].history)  # the calls before the run
                 for lease in by_account[account_id]:
                     contact_id = str(lease.contact_id)
                     seconds = int((lease.expires_at - lease.leased_at).total_seconds())

@@ -439,3 +439,37 @@ async def test_bad_outcome(
     response = await client.post(f"/v1/dialer/tasks/{task_id}/outcome", json=body, headers=box.auth)
     assert_problem(response, status, loc)
     assert await table_counts(connection) == before
+
+
+ELIGIBILITY = "/v1/accounts/{ref}/contact-eligibility"
+# Reads with query parameters: (path, params, loc of the expected 422).
+QUERY_CASES = [
+    pytest.param(ELIGIBILITY, {"at": "2026-11-20T10:00:00"}, ["query", "at"], id="at:no-offset"),
+    pytest.param(ELIGIBILITY, {"at": "yesterday"}, ["query", "at"], id="at:not-a-time"),
+    pytest.param(ELIGIBILITY, {"at": "2026-02-30T10:00:00Z"}, ["query", "at"], id="at:no-such-day"),
+    pytest.param(ELIGIBILITY, {"at": "2100-01-01T00:00:00Z"}, ["query", "at"], id="at:too-late"),
+    pytest.param(ELIGIBILITY, {"at": "2000-01-01T00:00:00Z"}, ["query", "at"], id="at:too-early"),
+    pytest.param(ELIGIBILITY, {"at": "9999-12-31T23:59:59Z"}, ["query", "at"], id="at:year-9999"),
+    pytest.param(
+        ELIGIBILITY, {"lease_seconds": "3601"}, ["query", "lease_seconds"], id="lease:big"
+    ),
+    pytest.param(ELIGIBILITY, {"lease_seconds": "-1"}, ["query", "lease_seconds"], id="lease:neg"),
+    pytest.param(
+        ELIGIBILITY, {"lease_seconds": "1.5"}, ["query", "lease_seconds"], id="lease:frac"
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "params", "loc"), QUERY_CASES)
+async def test_bad_query(
+    client: httpx.AsyncClient,
+    connection: AsyncConnection,
+    world: World,
+    path: str,
+    params: dict[str, str],
+    loc: list[Any],
+) -> None:
+    before = await table_counts(connection)
+    response = await client.get(path.format(ref=REF), params=params, headers=world.auth)
+    assert_problem(response, 422, loc)
+    assert await table_counts(connection) == before

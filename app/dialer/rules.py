@@ -2,7 +2,7 @@
 accounts' facts and call history plus the queue's own open leases (attempts until released)."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,7 +15,7 @@ from app.policy.contact_facts import AccountContactFacts, CallRecord, ContactDec
 from app.policy.contact_rules import decide_contact
 from app.policy.document import PolicyDocument
 from app.policy.localtime import local_date
-from app.policy.talking_points import talking_points
+from app.policy.scripts import talking_points
 from app.policy_api.repository import PolicyRepository
 
 
@@ -30,10 +30,15 @@ class Refused:
     rules: tuple[str, ...]
 
 
+# Calls at the very instant asked about count as before it: a frozen sandbox clock records
+# several calls at one instant, and the loader reads history strictly before its `now`.
+SAME_INSTANT = timedelta(microseconds=1)
+
+
 @dataclass(frozen=True, slots=True)
 class Loaded:
     policy: PolicyDocument
-    facts: dict[int, tuple[AccountContactFacts, list[CallRecord]]]
+    facts: Mapping[int, tuple[AccountContactFacts, Sequence[CallRecord]]]
 
     def decide(
         self, account_id: int, contact_id: uuid.UUID, at: datetime, lease_seconds: int
@@ -55,16 +60,19 @@ async def load(
 ) -> Loaded:
     """Facts and history for these accounts, the queue's open leases counted as attempts."""
     policy = await PolicyRepository(session).current(tenant_id)
-    facts = await load_contact_facts(session, tenant_id, account_ids, now)
-    leases = await LeaseRepository(session).open_lease_calls(tenant_id, account_ids)
-    merged = {}
-    for account_id, (account, history) in facts.items():
-        calls = [
+    open_leases = await LeaseRepository(session).open_lease_calls(tenant_id, account_ids)
+    leases = {
+        account_id: [
             CallRecord.lease(str(contact_id), relationship, leased_at)
-            for contact_id, relationship, leased_at in leases.get(account_id, ())
+            for contact_id, relationship, leased_at in found
         ]
-        merged[account_id] = (account, [*history, *calls])
-    return Loaded(policy.document, merged)
+        for account_id, found in open_leases.items()
+    }
+    loaded = await load_contact_facts(
+        session, tenant_id, account_ids, now + SAME_INSTANT, leases=leases
+    )
+    facts = {account_id: (one.facts, one.history) for account_id, one in loaded.items()}
+    return Loaded(policy.document, facts)
 
 
 def _lapsed(account: AccountContactFacts, purpose: str, now: datetime, timezone: str) -> bool:
@@ -99,7 +107,11 @@ async def decide_many(
             verdicts[candidate.id] = Refused(None, ("promise_reminder_lapsed",))
         elif decision.allowed:
             points = talking_points(
-                account, candidate.purpose, candidate.relationship, loaded.policy
+                candidate.purpose,
+                candidate.stage,
+                account.locale,
+                loaded.policy,
+                account.jurisdiction,
             )
             verdicts[candidate.id] = Allowed(list(points))
         else:

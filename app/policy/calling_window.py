@@ -54,6 +54,7 @@ def lease_fits(at: datetime, lease: timedelta, zone_name: str, start: time, end:
     A zero lease asks about the instant `at` alone.
     """
     tz = zone(zone_name)
+    at = at.astimezone(UTC)  # wall times below are UTC + offset
     stop = at + max(lease, _TICK)
     for piece_start, piece_end in _pieces(at, stop, tz):
         offset = offset_at(piece_start, tz)
@@ -105,6 +106,7 @@ def next_fit(
     so only those candidates need checking. None when no run within three days is long
     enough for the lease (the window is shorter than the lease).
     """
+    at = at.astimezone(UTC)
     if lease_fits(at, lease, zone_name, start, end):
         return at
     today = at.astimezone(zone(zone_name)).date()
