@@ -13,15 +13,16 @@ MORNING = "2026-12-01T02:00:00+00:00"
 
 def shanghai_account(customer_ref: str = "cust-1", **overrides: Any) -> dict[str, Any]:
     """A cn_nifa debt with the debtor's own phone, a spouse's phone and an e-mail."""
-    return account_body(
+    body = account_body(
         debtor={
             "name": "Li Wei",
             "timezone": "Asia/Shanghai",
             "locale": "zh-CN",
             "customer_ref": customer_ref,
-        },
-        **overrides,
+        }
     )
+    body.update(overrides)
+    return body
 
 
 class Dialer:
