@@ -8,6 +8,7 @@ and ambiguous (repeated) local times fall out of that exactly, with no special c
 """
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from app.policy.localtime import zone
@@ -67,7 +68,8 @@ def lease_fits(at: datetime, lease: timedelta, zone_name: str, start: time, end:
     return True
 
 
-def wall_clock_reaches(day: date, wall: time, zone_name: str) -> list[datetime]:
+@lru_cache(maxsize=16384)
+def wall_clock_reaches(day: date, wall: time, zone_name: str) -> tuple[datetime, ...]:
     """The instants (UTC) at which the zone's wall clock shows `wall` on `day`.
 
     Two when the time is repeated (fall-back), one normally, and for a skipped time
@@ -84,17 +86,18 @@ def wall_clock_reaches(day: date, wall: time, zone_name: str) -> list[datetime]:
         a = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
         b = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
         found.append(_first_change(min(a, b), max(a, b), tz))
-    return sorted(found)
+    return tuple(sorted(found))
 
 
-def _transitions_on(day: date, zone_name: str) -> list[datetime]:
+@lru_cache(maxsize=16384)
+def _transitions_on(day: date, zone_name: str) -> tuple[datetime, ...]:
     """Offset transitions during `day` (local), at most one in every real zone."""
     tz = zone(zone_name)
     first = datetime.combine(day, time(0)).replace(tzinfo=tz).astimezone(UTC)
     last = datetime.combine(day + _ONE_DAY, time(0)).replace(tzinfo=tz).astimezone(UTC)
     if offset_at(first, tz) == offset_at(last, tz):
-        return []
-    return [_first_change(first, last, tz)]
+        return ()
+    return (_first_change(first, last, tz),)
 
 
 def next_fit(
@@ -110,12 +113,10 @@ def next_fit(
     if lease_fits(at, lease, zone_name, start, end):
         return at
     today = at.astimezone(zone(zone_name)).date()
-    candidates: list[datetime] = []
     for days in range(-1, 4):
         day = today + timedelta(days=days)
-        candidates.extend(wall_clock_reaches(day, start, zone_name))
-        candidates.extend(_transitions_on(day, zone_name))
-    for candidate in sorted(c for c in candidates if c > at):
-        if lease_fits(candidate, lease, zone_name, start, end):
-            return candidate
+        candidates = wall_clock_reaches(day, start, zone_name) + _transitions_on(day, zone_name)
+        for candidate in sorted(c for c in candidates if c > at):
+            if lease_fits(candidate, lease, zone_name, start, end):
+                return candidate
     return None

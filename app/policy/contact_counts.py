@@ -59,6 +59,8 @@ def in_range(days: tuple[int, ...], first: int, last: int) -> int:
 
 def busiest_window(days: tuple[int, ...], day: int, length: int) -> int:
     """The most entries in any `length` consecutive days that include `day`."""
+    if not days or days[0] > day + length - 1 or days[-1] < day - length + 1:
+        return 0
     return max(in_range(days, day - k, day - k + length - 1) for k in range(length))
 
 

@@ -56,9 +56,15 @@ class DayLimits:
 
     def _rolling(self, rule: str, days: tuple[int, ...], what: str, cap: int, n: int) -> None:
         def passes(day: int) -> bool:
-            return busiest_window(days, day, n) < cap
+            # Every n-day window holding `day` lies in day-n+1 .. day+n-1: a cheap upper bound.
+            return in_range(days, day - n + 1, day + n - 1) < cap or (
+                busiest_window(days, day, n) < cap
+            )
 
         def describe(day: int) -> str:
+            if passes(day):
+                recent = in_range(days, day - n + 1, day)
+                return f"{recent} {what} in the {n} days to {as_date(day)}; the cap is {cap}."
             return (
                 f"{busiest_window(days, day, n)} {what} in the busiest {n} consecutive days "
                 f"around {as_date(day)} ({self.timezone}); the cap is {cap}."

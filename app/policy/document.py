@@ -23,6 +23,8 @@ from app.policy.names import (
     TierName,
 )
 from app.policy.packs import ContactPack, StrictModel, ThirdPartyRules, _default_packs
+from app.policy.talking_points import Language, TalkingPoint, talking_point_problems
+from app.policy.talking_points_default import default_talking_points
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -32,6 +34,7 @@ __all__ = [
     "PolicyDocument",
     "PromiseRules",
     "StagePolicy",
+    "TalkingPoint",
     "ThirdPartyRules",
     "TierCadence",
     "TierCadences",
@@ -220,6 +223,11 @@ class PolicyDocument(StrictModel):
     promises: PromiseRules = Field(default_factory=PromiseRules)
     cadence: Cadence = Field(default_factory=Cadence)
     packs: dict[Jurisdiction, ContactPack] = Field(default_factory=_default_packs)
+    talking_points: dict[Language, list[TalkingPoint]] = Field(
+        default_factory=default_talking_points,
+        description="Lines for agents per language (en is the fallback); each purpose needs "
+        "a line in every language listed.",
+    )
 
     @field_validator("candidate_timezones")
     @classmethod
@@ -264,6 +272,16 @@ class PolicyDocument(StrictModel):
         if problems:
             _raise("packs", problems)
         return packs
+
+    @field_validator("talking_points")
+    @classmethod
+    def _talking_points_cover_every_purpose(
+        cls, points: dict[Language, list[TalkingPoint]]
+    ) -> dict[Language, list[TalkingPoint]]:
+        problems = talking_point_problems(points)
+        if problems:
+            _raise("talking_points", problems)
+        return points
 
     @model_validator(mode="after")
     def _default_jurisdiction_has_a_pack(self) -> "PolicyDocument":

@@ -49,6 +49,15 @@ HoldKindName = Literal[
     "manual",
 ]
 ThirdPartyAllowance = Literal["location_inquiry", "relay", "relay_or_contact_info"]
+Purpose = Literal[
+    "reminder",
+    "collect",
+    "relay_request",
+    "location_inquiry",
+    "promise_reminder",
+    "payment_confirmation",
+]
+PolicyFlag = Literal["reports_to_credit_bureau", "takes_legal_action"]
 
 JURISDICTIONS: Final[tuple[str, ...]] = get_args(Jurisdiction)
 STAGES: Final[tuple[str, ...]] = get_args(StageName)
@@ -56,6 +65,7 @@ TIERS: Final[tuple[str, ...]] = get_args(TierName)
 OUTCOMES: Final[tuple[str, ...]] = get_args(OutcomeName)
 REASONS: Final[tuple[str, ...]] = get_args(ReasonName)
 HOLD_KINDS: Final[tuple[str, ...]] = get_args(HoldKindName)
+PURPOSES: Final[tuple[str, ...]] = get_args(Purpose)
 
 # A call with a `self` contact is a conversation (right-party contact) unless its outcome is
 # one of these (policy.md, Definitions).

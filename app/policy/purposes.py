@@ -8,21 +8,12 @@ is ≤ 0. Whether the contact may be called at all is `decide_contact`'s questio
 """
 
 from datetime import date, timedelta
-from typing import Final, Literal, get_args
+from typing import Final
 
 from app.policy.contact_facts import AccountContactFacts, ContactFacts
 from app.policy.document import ContactPack
-from app.policy.names import STAGES
+from app.policy.names import STAGES, Purpose
 
-Purpose = Literal[
-    "reminder",
-    "collect",
-    "relay_request",
-    "location_inquiry",
-    "promise_reminder",
-    "payment_confirmation",
-]
-PURPOSES: Final[tuple[str, ...]] = get_args(Purpose)
 THIRD_PARTY_PURPOSES: Final[frozenset[str]] = frozenset({"relay_request", "location_inquiry"})
 _THIRD_PARTIES_FROM = STAGES.index("network")
 

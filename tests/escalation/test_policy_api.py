@@ -56,6 +56,12 @@ def _break(document: dict[str, Any], how: str) -> dict[str, Any]:
         broken["jurisdiction"] = "mars"
     elif how == "bad_zone":
         broken["candidate_timezones"] = ["Mars/Olympus"]
+    elif how == "threat":
+        broken["talking_points"]["en"][0]["text"] = "Pay today or we call the police."
+    elif how == "unflagged_consequence":
+        broken["talking_points"]["zh"][0]["text"] = "逾期会影响征信。"
+    elif how == "talking_point_field":
+        broken["talking_points"]["en"][0]["tone"] = "stern"
     return broken
 
 
@@ -69,6 +75,9 @@ def _break(document: dict[str, Any], how: str) -> dict[str, Any]:
         ("unordered", "ladder"),
         ("unknown_jurisdiction", "jurisdiction"),
         ("bad_zone", "candidate_timezones"),
+        ("threat", "talking_points en 0 text"),
+        ("unflagged_consequence", "talking_points zh 0 requires"),
+        ("talking_point_field", "tone"),
     ],
 )
 async def test_a_policy_that_could_never_work_is_422_naming_the_fault(
