@@ -8,7 +8,7 @@ CPU and load; then audits every lease of the run (double leases, rule violations
 The tenant is a sandbox whose clock is pinned to a Tuesday 10:30 in Shanghai (the demo's
 largest zone; 20:30 in Chicago, 19:30 in Denver, 18:30 in Los Angeles the evening before).
 Uses DATABASE_URL's server when set, else 127.0.0.1:5432, and a scratch database
-`dialer_bench`, dropped at the end (unless --keep).
+`dialer_bench` (--database), dropped at the end (unless --keep).
 """
 
 import argparse
@@ -218,14 +218,16 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--claim-seconds", type=int, default=30)
+    parser.add_argument("--database", default="dialer_bench", help="scratch database name")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
     print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(load())
     dsn = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    asyncio.run(admin(dsn, 'DROP DATABASE IF EXISTS "dialer_bench" WITH (FORCE)'))
-    asyncio.run(admin(dsn, 'CREATE DATABASE "dialer_bench"'))
-    url = with_database(dsn, "dialer_bench")
+    drop = f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)'
+    asyncio.run(admin(dsn, drop))
+    asyncio.run(admin(dsn, f'CREATE DATABASE "{args.database}"'))
+    url = with_database(dsn, args.database)
     procs: list[subprocess.Popen[bytes]] = []
     logs: list[Any] = []
     try:
@@ -249,7 +251,7 @@ def main() -> None:
         for log in logs:
             log.close()
         if not args.keep:
-            asyncio.run(admin(dsn, 'DROP DATABASE IF EXISTS "dialer_bench" WITH (FORCE)'))
+            asyncio.run(admin(dsn, drop))
 
 
 if __name__ == "__main__":
