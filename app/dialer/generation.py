@@ -47,10 +47,10 @@ def _purposes(
             return []
         return [("promise_reminder", max(now, start_of_day(due - ONE_DAY, zone)))]
     wanted: list[tuple[str, datetime]] = [(chosen, now)] if chosen else []
-    if "collect" in follow_ups and chosen not in (None, "collect"):
+    if "collect" in follow_ups and chosen is not None and account.balance > 0:
+        # The practice's prompt collect call (a short payment on a promise) joins the plan.
+        wanted = [(p, at) for p, at in wanted if p != "collect"]
         wanted.append(("collect", max(now, follow_ups["collect"])))
-    elif chosen == "collect" and "collect" in follow_ups:
-        wanted = [("collect", max(now, follow_ups["collect"]))]
     return wanted
 
 
