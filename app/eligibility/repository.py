@@ -1,5 +1,6 @@
-"""Load contact-rule facts for many accounts at once: a fixed handful of queries, however
-many accounts (arrays bound as one parameter), plain rows, no ORM objects.
+"""Load contact-rule facts for many accounts at once: three queries (accounts with their
+debtor, active hold kinds and pending promise; contacts; calls) however many accounts, with
+the ids bound as one array parameter; plain rows, no ORM objects.
 
 The dialer calls `load_contact_facts` at claim time and to precompute `eligible_at` in bulk,
 passing its live leases as `leases` (they count as attempts until released).
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, and_, any_, bindparam, or_, select
+from sqlalchemy import BigInteger, ColumnElement, and_, any_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,6 +72,26 @@ async def load_contact_facts(
     """
     if not account_ids:
         return {}
+    active_holds = (
+        select(func.array_agg(Hold.kind))
+        .where(
+            Hold.tenant_id == tenant_id,
+            Hold.account_id == Account.id,
+            Hold.lifted_at.is_(None),
+            or_(Hold.until.is_(None), Hold.until > now),
+        )
+        .scalar_subquery()
+    )
+    pending_promise_due = (
+        select(func.min(Promise.due_date))
+        .where(
+            Promise.tenant_id == tenant_id,
+            Promise.account_id == Account.id,
+            Promise.episode == Account.episode,
+            Promise.status == "pending",
+        )
+        .scalar_subquery()
+    )
     rows = (
         await session.execute(
             select(
@@ -89,6 +110,8 @@ async def load_contact_facts(
                 Debtor.cease_at,
                 Debtor.bankruptcy_at,
                 Debtor.deceased_at,
+                active_holds.label("holds"),
+                pending_promise_due.label("promise_due"),
             )
             .join(Debtor, and_(Debtor.tenant_id == tenant_id, Debtor.id == Account.debtor_id))
             .where(Account.tenant_id == tenant_id, _among(Account.id, account_ids))
@@ -118,33 +141,9 @@ async def load_contact_facts(
         contacts[account_id].append(ContactFacts(key, relationship, kind, status, zone))
         addresses[account_id][key] = Address(kind, value)
 
-    holds: dict[int, set[str]] = defaultdict(set)
-    for account_id, kind in await session.execute(
-        select(Hold.account_id, Hold.kind).where(
-            Hold.tenant_id == tenant_id,
-            _among(Hold.account_id, ids),
-            Hold.lifted_at.is_(None),
-            or_(Hold.until.is_(None), Hold.until > now),
-        )
-    ):
-        holds[account_id].add(kind)
-
     history = await _call_history(session, tenant_id, ids, now)
     for account_id, leased in (leases or {}).items():
         history[account_id].extend(leased)
-
-    promised: dict[int, Any] = {}
-    for account_id, due in await session.execute(
-        select(Promise.account_id, Promise.due_date)
-        .join(Account, and_(Account.tenant_id == tenant_id, Account.id == Promise.account_id))
-        .where(
-            Promise.tenant_id == tenant_id,
-            _among(Promise.account_id, ids),
-            Promise.status == "pending",
-            Promise.episode == Account.episode,
-        )
-    ):
-        promised[account_id] = due
 
     loaded = {}
     for row in rows:
@@ -156,12 +155,12 @@ async def load_contact_facts(
             tier=row.tier,
             debtor_timezone=row.timezone,
             stops=_stops(row.cease_at, row.bankruptcy_at, row.deceased_at),
-            holds=frozenset(holds.get(row.id, ())),
+            holds=frozenset(row.holds or ()),
             contacts=tuple(contacts.get(row.id, ())),
             locale=row.locale,
             account_ref=row.ref,
             balance=row.balance,
-            pending_promise_due=promised.get(row.id),
+            pending_promise_due=row.promise_due,
         )
         calls = tuple(sorted(history.get(row.id, ()), key=lambda c: c.occurred_at))
         loaded[row.id] = LoadedAccount(

@@ -12,6 +12,8 @@ Nothing in this package imports SQLAlchemy, FastAPI or does I/O.
 - `escalation`: days past due and where an episode starts.
 - `contact_rules`: `decide_contact`, may a contact be called for a whole lease, else when and
   why (`contact_facts` its inputs and outputs; `calling_window`, `contact_limits`,
-  `contact_stops`, `contact_counts` its parts); `purposes`: `choose_purpose` for a task.
+  `contact_stops`, `contact_counts` its parts); `purposes`: `choose_purpose` for a task;
+  `scripts`: `talking_points(purpose, stage, locale, policy)` (`talking_points`: their schema
+  and validation, `talking_points_default`: the shipped en/zh lines).
 - `compiled`, `digest`, `localtime`: the plain, cached forms the hot path uses.
 """

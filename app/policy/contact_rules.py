@@ -9,6 +9,9 @@ active hold kinds and contacts), one `ContactFacts`, and the account's `CallReco
 `PolicyDocument`; the account's `jurisdiction` picks the pack, the document's `cadence` the
 tier cadence. Nothing here reads a clock: `now` is given.
 
+`rules_broken(account, contact, history, policy, occurred_at)` names the rules a call that
+already happened broke (the same rules, on the calls before it, for a zero-length lease).
+
 Output: `allowed` for the lease [now, now + lease_seconds) (half-open: a lease expiring exactly
 at the window's end fits), `rules` naming every blocking rule, `checks` with every applicable
 rule's verdict and a sentence, and `next_allowed_at`, the earliest instant from which the same
@@ -51,7 +54,7 @@ from app.policy.contact_limits import DayLimits
 from app.policy.contact_stops import static_checks
 from app.policy.document import ContactPack, PolicyDocument
 
-__all__ = ["decide_contact", "pack_for", "window_zones"]
+__all__ = ["day_zones", "decide_contact", "pack_for", "rules_broken", "window_zones"]
 
 # Beyond this, a contact that is still blocked counts as never allowed (next_allowed_at None).
 SEARCH_HORIZON = timedelta(days=400)
@@ -148,6 +151,8 @@ def decide_contact(
     lease_seconds: int,
 ) -> ContactDecision:
     """May `contact` be called for [now, now + lease_seconds)? If not, from when, and why."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
     rules = _Rules(account, contact, history, policy, timedelta(seconds=lease_seconds))
     checks = rules.static + rules.timed_checks(now)
     blocking = [c for c in checks if not c.allowed]
@@ -161,6 +166,19 @@ def decide_contact(
         tuple(c.rule for c in blocking),
         tuple(checks),
     )
+
+
+def rules_broken(
+    account: AccountContactFacts,
+    contact: ContactFacts,
+    history: Sequence[CallRecord],
+    policy: PolicyDocument,
+    occurred_at: datetime,
+) -> tuple[str, ...]:
+    """The rules an outbound call that already happened at `occurred_at` broke, judged on the
+    calls before it (for flagging a reported interaction; the facts as they were before it)."""
+    earlier = [call for call in history if call.occurred_at < occurred_at]
+    return decide_contact(account, contact, earlier, policy, occurred_at, 0).rules
 
 
 def _next_allowed(rules: _Rules, now: datetime, blocking: list[RuleCheck]) -> datetime | None:

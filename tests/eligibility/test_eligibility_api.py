@@ -125,3 +125,25 @@ async def test_a_past_or_future_at_within_30_days(box: Sandbox) -> None:
 async def test_an_unknown_account_is_404(box: Sandbox) -> None:
     response = await box.client.get("/v1/accounts/NOPE/contact-eligibility", headers=box.auth)
     assert response.status_code == 404
+
+
+async def test_unknown_zones_use_every_candidate_zone(
+    client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    box = await Sandbox.start(client, make_key, "2031-12-03T14:00:00+00:00")
+    body = account_body(
+        debtor={"name": "Sam Doe", "locale": "en-US", "customer_ref": "c-us"},
+        jurisdiction="us_reg_f",
+        currency="USD",
+        contacts=[{"kind": "phone", "value": "+1 212 555 0100", "relationship": "self"}],
+    )
+    created = await client.put("/v1/accounts/US-1", json=body, headers=box.auth)
+    assert created.status_code == 201, created.text
+    url = "/v1/accounts/US-1/contact-eligibility"
+    # 09:00 in New York is 06:00 in Los Angeles: blocked until 08:00 there (16:00 UTC).
+    early = (await client.get(url, headers=box.auth)).json()["contacts"][0]
+    assert early["blocked_by"] == ["calling_window"]
+    assert early["next_allowed_at"] == "2031-12-03T16:00:00Z"
+    assert "America/Los_Angeles" in early["explanation"]
+    later = await client.get(url, params={"at": "2031-12-03T16:00:00Z"}, headers=box.auth)
+    assert later.json()["contacts"][0]["allowed"] is True

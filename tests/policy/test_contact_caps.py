@@ -5,9 +5,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.policy.contact_facts import ContactFacts
+from app.policy.contact_rules import rules_broken
+from app.policy.document import DEFAULT_POLICY
 from tests.policy.contact_builders import (
     LONDON,
     NY,
+    SELF,
     SHANGHAI,
     SPOUSE,
     account,
@@ -152,3 +155,17 @@ def test_caps_hold_in_every_candidate_zone_when_the_debtor_zone_is_unknown() -> 
     assert unknown.rules == ("tier_cadence_daily_attempts",)
     # 6 March begins in New York at 05:00 UTC; the window opens 08:00 Los Angeles.
     assert unknown.next_allowed_at == datetime(2026, 3, 6, 16, 0, tzinfo=UTC)
+
+
+def test_rules_broken_by_a_call_that_happened() -> None:
+    conversation = call(local(NY, 2026, 3, 2, 10), "reached_debtor")
+    late = call(local(NY, 2026, 3, 4, 21, 30), "no_answer")
+    history = [conversation, late]
+    broken = rules_broken(account(), SELF, history, DEFAULT_POLICY, late.occurred_at)
+    assert set(broken) == {"calling_window", "cooldown_after_conversation"}
+    assert rules_broken(account(), SELF, history, DEFAULT_POLICY, local(NY, 2026, 3, 9, 10)) == ()
+
+
+def test_a_naive_instant_is_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        decide(datetime(2026, 3, 4, 12))

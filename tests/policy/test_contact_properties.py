@@ -12,6 +12,7 @@ from app.policy.contact_rules import day_zones, decide_contact, pack_for, window
 from app.policy.document import DEFAULT_POLICY, PolicyDocument
 from app.policy.localtime import local_date, zone
 from app.policy.names import HOLD_KINDS, OUTCOMES, STAGES
+from app.policy.purposes import choose_purpose
 from tests.policy.contact_builders import policy_with
 
 PROFILE = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -81,6 +82,8 @@ def scenarios(
         if draw(st.integers(0, 9)) == 0
         else frozenset(),
         contacts=contacts,
+        balance=draw(st.sampled_from([0, 100, 250_000])),
+        pending_promise_due=draw(st.none() | st.dates(date(2026, 1, 1), date(2026, 12, 31))),
     )
     history = [
         CallRecord(
@@ -232,3 +235,32 @@ def test_next_allowed_at_is_allowed_and_nothing_earlier_is(
             assert not decide_contact(account, contact, history, policy, probe, lease).allowed, (
                 probe
             )
+
+
+@PROFILE
+@given(scenarios(), st.booleans(), st.dates(date(2026, 1, 1), date(2026, 12, 31)))
+def test_purposes_follow_stage_relationship_and_pack(
+    scenario: tuple[
+        AccountContactFacts, ContactFacts, list[CallRecord], PolicyDocument, datetime, int
+    ],
+    payment_to_confirm: bool,
+    today: date,
+) -> None:
+    account, contact, _, policy, _, _ = scenario
+    pack = pack_for(account, policy)
+    purpose = choose_purpose(account, contact, pack, today, payment_to_confirm=payment_to_confirm)
+    if purpose is None:
+        return
+    assert account.status == "delinquent"
+    if contact.relationship == "self":
+        assert purpose not in {"relay_request", "location_inquiry"}
+    else:
+        assert account.stage is not None and STAGES.index(account.stage) >= STAGES.index("network")
+        expected = (
+            "location_inquiry"
+            if pack.third_party.allowed == "location_inquiry"
+            else "relay_request"
+        )
+        assert purpose == expected
+    if purpose == "collect":
+        assert account.balance > 0
