@@ -15,6 +15,7 @@ from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
 from app.db.migrations import head_revision
 from app.db.session import create_engine, create_sessionmaker
+from app.dialer.router import router as dialer_router
 from app.eligibility.router import router as eligibility_router
 from app.errors import PROBLEM_JSON
 from app.escalation.router import router as escalation_router
@@ -116,6 +117,7 @@ def create_app(
         promises_router,
         policy_router,
         sandbox_router,
+        dialer_router,
     ):
         app.include_router(router)
     return app

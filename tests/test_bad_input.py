@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.conftest import KeyMaker, bearer, table_counts
+from tests.dialer.helpers import Dialer
 from tests.factories import account_body, contact_body, interaction_body
 
 REF = "L-1"
@@ -23,6 +24,7 @@ URLS = {
     "contact_patch": ("PATCH", "/v1/accounts/{ref}/contacts/{contact_id}"),
     "interaction": ("POST", "/v1/accounts/{ref}/interactions"),
     "promise": ("POST", "/v1/accounts/{ref}/interactions"),
+    "claim": ("POST", "/v1/dialer/claims"),
 }
 DROP = object()  # the field is left out
 BIG = "x" * 10_240
@@ -41,6 +43,12 @@ def base_body(endpoint: str, contact_id: str) -> Any:
         "promise": lambda: interaction_body(
             contact_id, outcome="promise_to_pay", promise=dict(PROMISE)
         ),
+        "claim": lambda: {
+            "limit": 10,
+            "lease_seconds": 300,
+            "agent": "agent-7",
+            "filter": {"tiers": ["A"], "stages": ["early"], "partner": "agency-x"},
+        },
     }[endpoint]()
 
 
@@ -181,6 +189,24 @@ FIELD_CASES = [
     case("promise", "promise.due_date", "yesterday"),
     case("promise", "promise", []),
     case("promise", "promise.currency", "USD"),
+    # -- POST /v1/dialer/claims ---------------------------------------------------------
+    case("claim", "limit", 0),
+    case("claim", "limit", 101),
+    case("claim", "limit", "10"),
+    case("claim", "limit", DROP),
+    case("claim", "lease_seconds", 29),
+    case("claim", "lease_seconds", 3601),
+    case("claim", "lease_seconds", 60.5),
+    case("claim", "lease_seconds", DROP),
+    case("claim", "agent", ""),
+    case("claim", "agent", BIG),
+    case("claim", "filter.tiers.0", "D"),
+    case("claim", "filter.tiers.0", "a"),
+    case("claim", "filter.stages.0", "collections"),
+    case("claim", "filter.stages.0", None),
+    case("claim", "filter.partner", BIG),
+    case("claim", "filter.colour", "red"),
+    case("claim", "filter", "all"),
 ]
 
 JSON = {"Content-Type": "application/json"}
@@ -196,7 +222,7 @@ RAW_CASES = [
     ("text-plain", None, {"Content-Type": "text/plain"}, 415),
     ("no-content-type", None, {}, 415),
 ]
-WRITE_ENDPOINTS = ["put", "patch", "contact", "contact_patch", "interaction"]
+WRITE_ENDPOINTS = ["put", "patch", "contact", "contact_patch", "interaction", "claim"]
 
 
 @dataclass
@@ -367,6 +393,52 @@ async def test_bad_address(
     await send_rejected(
         client, connection, world, endpoint, status=status, loc=loc, url=target, json=body
     )
+
+
+OUTCOME_CASES = [
+    pytest.param(
+        {"occurred_at": "2026-12-01T01:59:59+00:00"},
+        422,
+        ["body", "occurred_at"],
+        id="before-the-lease",
+    ),
+    pytest.param(
+        {"occurred_at": "2026-12-01T03:00:00+00:00"},
+        422,
+        ["body", "occurred_at"],
+        id="in-the-future",
+    ),
+    pytest.param(
+        {"occurred_at": "2026-12-01T02:01:00"}, 422, ["body", "occurred_at"], id="no-offset"
+    ),
+    pytest.param({"outcome": "ghosted"}, 422, ["body", "outcome"], id="unknown-outcome"),
+    pytest.param({"contact_id": NEW_UUID}, 422, ["body", "contact_id"], id="not-the-tasks-contact"),
+    pytest.param({"outcome": "promise_to_pay"}, 422, ["body", "promise"], id="promise-missing"),
+    pytest.param({"surprise": True}, 422, ["body", "surprise"], id="unknown-field"),
+    pytest.param({"task": NEW_UUID}, 404, None, id="unknown-task"),
+    pytest.param({"task": "not-a-uuid"}, 422, ["path", "task_id"], id="task-not-a-uuid"),
+]
+
+
+@pytest.mark.parametrize(("change", "status", "loc"), OUTCOME_CASES)
+async def test_bad_outcome(
+    client: httpx.AsyncClient,
+    connection: AsyncConnection,
+    make_key: KeyMaker,
+    change: dict[str, Any],
+    status: int,
+    loc: list[Any] | None,
+) -> None:
+    """A dialer outcome that cannot be right is refused and records nothing."""
+    box = await Dialer.start(client, make_key)
+    await box.open_account()
+    (task,) = await box.claim()
+    body = {"occurred_at": "2026-12-01T02:01:00+00:00", "outcome": "no_answer", **change}
+    task_id = body.pop("task", task["task_id"])
+    before = await table_counts(connection)
+    response = await client.post(f"/v1/dialer/tasks/{task_id}/outcome", json=body, headers=box.auth)
+    assert_problem(response, status, loc)
+    assert await table_counts(connection) == before
 
 
 ELIGIBILITY = "/v1/accounts/{ref}/contact-eligibility"

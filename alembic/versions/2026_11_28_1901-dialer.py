@@ -48,11 +48,163 @@ def upgrade() -> None:
             nullable=False,
         ),
     )
+    op.create_table(
+        "dialer_leases",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("task_row_id", sa.BigInteger(), nullable=False),
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("debtor_id", sa.BigInteger(), nullable=False),
+        sa.Column("contact_id", sa.Uuid(), nullable=False),
+        sa.Column("purpose", sa.Text(), nullable=False),
+        sa.Column("key_id", sa.BigInteger(), nullable=False),
+        sa.Column("agent", sa.String(length=100), nullable=True),
+        sa.Column("leased_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("released_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("interaction_id", sa.Uuid(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("clock_timestamp()"),
+            nullable=False,
+        ),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "released_at IS NULL OR interaction_id IS NULL",
+            name=op.f("ck_dialer_leases_released_or_reported"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_dialer_leases_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_dialer_leases")),
+    )
+    op.create_index(
+        op.f("ix_dialer_leases_tenant_id_account_id_leased_at"),
+        "dialer_leases",
+        ["tenant_id", "account_id", "leased_at"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_dialer_leases_tenant_id_task_row_id"),
+        "dialer_leases",
+        ["tenant_id", "task_row_id"],
+        unique=False,
+    )
+    op.create_table(
+        "dialer_tasks",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("debtor_id", sa.BigInteger(), nullable=False),
+        sa.Column("contact_id", sa.Uuid(), nullable=False),
+        sa.Column("purpose", sa.Text(), nullable=False),
+        sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("eligible_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("state", sa.Text(), server_default="ready", nullable=False),
+        sa.Column("tier", sa.String(length=1), nullable=True),
+        sa.Column("stage", sa.Text(), nullable=True),
+        sa.Column("partner", sa.String(length=100), nullable=True),
+        sa.Column(
+            "excluded_agents",
+            postgresql.ARRAY(sa.Text()),
+            server_default=sa.text("'{}'::text[]"),
+            nullable=False,
+        ),
+        sa.Column("lease_id", sa.Uuid(), nullable=True),
+        sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "(state = 'leased') = (lease_id IS NOT NULL AND lease_expires_at IS NOT NULL)",
+            name=op.f("ck_dialer_tasks_lease_matches_state"),
+        ),
+        sa.CheckConstraint(
+            "purpose IN ('reminder', 'collect', 'relay_request', 'location_inquiry', 'promise_reminder', 'payment_confirmation')",
+            name=op.f("ck_dialer_tasks_purpose"),
+        ),
+        sa.CheckConstraint(
+            "state IN ('ready', 'leased', 'done')", name=op.f("ck_dialer_tasks_state")
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "account_id"],
+            ["accounts.tenant_id", "accounts.id"],
+            name=op.f("fk_dialer_tasks_tenant_id_account_id_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_dialer_tasks_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_dialer_tasks")),
+    )
+    op.create_index(
+        "ix_dialer_tasks_leased",
+        "dialer_tasks",
+        ["tenant_id", "lease_expires_at"],
+        unique=False,
+        postgresql_where=sa.text("state = 'leased'"),
+    )
+    op.create_index(
+        "ix_dialer_tasks_leased_debtor",
+        "dialer_tasks",
+        ["tenant_id", "debtor_id"],
+        unique=False,
+        postgresql_where=sa.text("state = 'leased'"),
+    )
+    op.create_index(
+        "ix_dialer_tasks_ready",
+        "dialer_tasks",
+        ["tenant_id", sa.literal_column("priority DESC"), "eligible_at"],
+        unique=False,
+        postgresql_where=sa.text("state = 'ready'"),
+    )
+    op.create_index(
+        "uq_dialer_tasks_one_open_per_purpose",
+        "dialer_tasks",
+        ["tenant_id", "account_id", "contact_id", "purpose"],
+        unique=True,
+        postgresql_where=sa.text("state <> 'done'"),
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_index(
+        "uq_dialer_tasks_one_open_per_purpose",
+        table_name="dialer_tasks",
+        postgresql_where=sa.text("state <> 'done'"),
+    )
+    op.drop_index(
+        "ix_dialer_tasks_ready",
+        table_name="dialer_tasks",
+        postgresql_where=sa.text("state = 'ready'"),
+    )
+    op.drop_index(
+        "ix_dialer_tasks_leased_debtor",
+        table_name="dialer_tasks",
+        postgresql_where=sa.text("state = 'leased'"),
+    )
+    op.drop_index(
+        "ix_dialer_tasks_leased",
+        table_name="dialer_tasks",
+        postgresql_where=sa.text("state = 'leased'"),
+    )
+    op.drop_table("dialer_tasks")
+    op.drop_index(op.f("ix_dialer_leases_tenant_id_task_row_id"), table_name="dialer_leases")
+    op.drop_index(
+        op.f("ix_dialer_leases_tenant_id_account_id_leased_at"), table_name="dialer_leases"
+    )
+    op.drop_table("dialer_leases")
     op.drop_column("interactions", "violations")
     op.drop_index(op.f("ix_contact_blocks_tenant_id_blocked_at"), table_name="contact_blocks")
     op.drop_table("contact_blocks")

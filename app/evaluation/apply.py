@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.bulk import insert_unnest
+from app.dialer.generation import sync_tasks
 from app.evaluation.context import Actor
 from app.evaluation.loader import AccountState
 from app.models import AuditEntry, FollowUp, OutboxEvent, StageChange
@@ -226,9 +227,10 @@ async def apply_evaluations(
     ):
         await insert_unnest(session, model.__table__, rows)  # type: ignore[arg-type]
     await insert_follow_ups(session, writes.follow_ups)
-    # Every write of the evaluation is done here. Set-based work that must follow it for the
-    # evaluated accounts (`[state.id for state, _ in decided]`, decided at `now`) goes here,
-    # one call each, in this transaction.
+    # Every write of the evaluation is done above; set-based work that must follow it for the
+    # evaluated accounts, in this transaction, goes here.
+    evaluated = list(effects)
+    await sync_tasks(session, actor.tenant_id, actor.clock.timezone, evaluated, now)
     return effects
 
 

@@ -10,6 +10,7 @@ from app.accounts.service import load_account
 from app.audit.service import audit
 from app.auth import Principal
 from app.contacts.repository import ContactRepository
+from app.dialer.rules import call_violations
 from app.errors import Conflict, invalid
 from app.http.pagination import Page, decode_cursor, encode_cursor
 from app.interactions.effects import apply_effects
@@ -62,9 +63,18 @@ def _check_consistency(body: InteractionIn, now: datetime) -> None:
 
 
 async def record_interaction(
-    session: AsyncSession, principal: Principal, ref: str, body: InteractionIn
+    session: AsyncSession,
+    principal: Principal,
+    ref: str,
+    body: InteractionIn,
+    *,
+    extra_effects: list[dict[str, Any]] | None = None,
 ) -> tuple[InteractionOut, bool]:
-    """Store an interaction that already happened; False when it was already recorded."""
+    """Store an interaction that already happened; False when it was already recorded.
+
+    An outbound call is judged against the contact rules at its `occurred_at` (on the history
+    before it): the rules it broke are stored in `violations` and listed in `effects`.
+    """
     account = await load_account(session, principal, ref, for_update=True)
     _check_consistency(body, principal.clock.now())
     contact = await ContactRepository(session).get(
@@ -79,6 +89,14 @@ async def record_interaction(
         if known.account_id != account.id or known.content_digest != digest:
             raise Conflict("An interaction with this id was already recorded differently.")
         return interaction_out(known, masked=masked), False
+    violations = []
+    if body.channel == "call" and body.direction == "outbound":
+        violations = await call_violations(
+            session, principal.tenant_id, account.id, contact.id, body.occurred_at
+        )
+    effects = list(extra_effects or [])
+    if violations:
+        effects.append({"type": "contact_rule_violation", "rules": violations})
     interaction = Interaction(
         tenant_id=principal.tenant_id,
         id=body.id or uuid4(),
@@ -95,12 +113,14 @@ async def record_interaction(
         promise_due_date=body.promise.due_date if body.promise else None,
         callback_at=body.callback_at,
         effects=[],
+        violations=violations,
         content_digest=digest,
         recorded_by=principal.actor,
     )
     session.add(interaction)
     await session.flush()
-    interaction.effects = await apply_effects(session, principal, account, contact, interaction)
+    policy_effects = await apply_effects(session, principal, account, contact, interaction)
+    interaction.effects = policy_effects + effects
     audit(
         session,
         principal,

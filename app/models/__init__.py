@@ -3,6 +3,7 @@
 from app.models.accounts import Account, Contact, Debtor, Hold
 from app.models.audit import AuditEntry
 from app.models.compliance import ContactBlock
+from app.models.dialer import DialerLease, DialerTask
 from app.models.events import Event, EventType
 from app.models.interactions import Interaction
 from app.models.policy import FollowUp, OutboxEvent, Payment, PolicyVersion, Promise, StageChange
@@ -15,6 +16,8 @@ __all__ = [
     "Contact",
     "ContactBlock",
     "Debtor",
+    "DialerLease",
+    "DialerTask",
     "Event",
     "EventType",
     "FollowUp",
