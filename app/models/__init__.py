@@ -6,9 +6,15 @@ from app.models.compliance import ContactBlock
 from app.models.events import Event, EventType
 from app.models.interactions import Interaction
 from app.models.policy import FollowUp, OutboxEvent, Payment, PolicyVersion, Promise, StageChange
+from app.models.reports import AccountHistory, HistorySweep
 from app.models.tenancy import ApiKey, IdempotencyRecord, Tenant
+from app.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "AccountHistory",
+    "HistorySweep",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "Account",
     "ApiKey",
     "AuditEntry",
