@@ -25,6 +25,7 @@ from app.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.interactions.router import router as interactions_router
 from app.policy_api.router import router as policy_router
 from app.promises.router import router as promises_router
+from app.reports.router import router as reports_router
 from app.sandbox.router import router as sandbox_router
 
 DESCRIPTION = """Collections case management: firm, step by step, never abusive.
@@ -114,6 +115,7 @@ def create_app(
         promises_router,
         policy_router,
         sandbox_router,
+        reports_router,
     ):
         app.include_router(router)
     return app

@@ -16,6 +16,7 @@ from app.evaluation.context import Actor
 from app.evaluation.loader import AccountState
 from app.models import AuditEntry, FollowUp, OutboxEvent, StageChange
 from app.policy.facts import Evaluation
+from app.reports.history import record_history
 
 FINAL_PROMISE_STATUSES = {"kept", "broken"}
 
@@ -225,6 +226,7 @@ async def apply_evaluations(
     ):
         await insert_unnest(session, model.__table__, rows)  # type: ignore[arg-type]
     await insert_follow_ups(session, writes.follow_ups)
+    await record_history(session, actor.tenant_id, [state.id for state, _ in decided], now)
     return effects
 
 

@@ -11,11 +11,8 @@ from app.models.tenancy import ApiKey, IdempotencyRecord, Tenant
 from app.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
-    "AccountHistory",
-    "HistorySweep",
-    "WebhookDelivery",
-    "WebhookEndpoint",
     "Account",
+    "AccountHistory",
     "ApiKey",
     "AuditEntry",
     "Contact",
@@ -24,6 +21,7 @@ __all__ = [
     "Event",
     "EventType",
     "FollowUp",
+    "HistorySweep",
     "Hold",
     "IdempotencyRecord",
     "Interaction",
@@ -33,4 +31,6 @@ __all__ = [
     "Promise",
     "StageChange",
     "Tenant",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -56,7 +56,11 @@ class WebhookDelivery(Base):
         UniqueConstraint("tenant_id", "endpoint_id", "outbox_id"),
         CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
         Index(None, "tenant_id", "endpoint_id", "created_at"),
-        Index("ix_webhook_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+        Index(
+            "ix_webhook_deliveries_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
