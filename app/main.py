@@ -27,6 +27,8 @@ from app.policy_api.router import router as policy_router
 from app.promises.router import router as promises_router
 from app.reports.router import router as reports_router
 from app.sandbox.router import router as sandbox_router
+from app.webhooks import worker as webhook_worker
+from app.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """Collections case management: firm, step by step, never abusive.
 
@@ -81,9 +83,16 @@ def create_app(
             evaluator = asyncio.create_task(
                 run_forever(app.state.sessionmaker, settings.evaluator_interval_seconds)
             )
+        deliveries = None
+        if settings.webhooks_enabled:
+            deliveries = asyncio.create_task(
+                webhook_worker.run_forever(app.state.sessionmaker, settings)
+            )
         try:
             yield
         finally:
+            if deliveries is not None:
+                await webhook_worker.stop(deliveries)
             if evaluator is not None:
                 evaluator.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -116,6 +125,7 @@ def create_app(
         policy_router,
         sandbox_router,
         reports_router,
+        webhooks_router,
     ):
         app.include_router(router)
     return app
