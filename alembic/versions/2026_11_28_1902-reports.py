@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.Column("status", sa.Text(), server_default="active", nullable=False),
         sa.Column("disabled_reason", sa.String(length=200), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("outbox_after", sa.BigInteger(), nullable=False),
         sa.CheckConstraint(
             "status IN ('active', 'disabled')", name=op.f("ck_webhook_endpoints_status")
         ),

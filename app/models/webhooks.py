@@ -40,6 +40,8 @@ class WebhookEndpoint(Base):
     status: Mapped[str] = mapped_column(Text, default="active", server_default="active")
     disabled_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Outbox events up to this id were written before the subscription; it gets the later ones.
+    outbox_after: Mapped[int] = mapped_column(BigInteger)
 
 
 class WebhookDelivery(Base):

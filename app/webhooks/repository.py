@@ -88,7 +88,7 @@ _DISPATCH = text(
         FROM batch AS b
         JOIN webhook_endpoints AS e
           ON e.tenant_id = b.tenant_id AND e.status = 'active'
-         AND b.type = ANY(e.events) AND e.created_at <= b.created_at
+         AND b.type = ANY(e.events) AND b.id > e.outbox_after
         LEFT JOIN accounts AS a ON a.tenant_id = b.tenant_id AND a.id = b.account_id
         WHERE e.partner IS NULL OR e.partner = a.partner
         ON CONFLICT (tenant_id, endpoint_id, outbox_id) DO NOTHING
@@ -97,6 +97,8 @@ _DISPATCH = text(
     FROM batch AS b WHERE o.tenant_id = b.tenant_id AND o.id = b.id
     """
 )
+
+LAST_OUTBOX_ID = text("SELECT coalesce(max(id), 0) FROM outbox")
 
 _LEASE = text(
     """

@@ -13,7 +13,7 @@ from app.clock import system_now
 from app.errors import Conflict, NotFound, invalid
 from app.http.pagination import Page, decode_cursor, encode_cursor
 from app.models import WebhookDelivery, WebhookEndpoint
-from app.webhooks.repository import EndpointRepository
+from app.webhooks.repository import LAST_OUTBOX_ID, EndpointRepository
 from app.webhooks.schemas import (
     SECRET_PREFIX,
     DeliveryOut,
@@ -57,6 +57,7 @@ async def create(
         partner=principal.partner,
         status="active",
         created_at=system_now(),
+        outbox_after=(await session.execute(LAST_OUTBOX_ID)).scalar_one(),
     )
     session.add(endpoint)
     await session.flush()
