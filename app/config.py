@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     evaluator_enabled: bool = True
     webhook_allow_private: bool = False
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
-    webhook_concurrency: int = Field(default=64, ge=1, le=1000)
+    webhook_concurrency: int = Field(default=8, ge=1, le=1000)
     webhooks_enabled: bool = Field(
         default=True, description="Run the webhook delivery worker inside `tactful serve`."
     )

@@ -28,6 +28,8 @@ log = logging.getLogger("tactful.webhooks")
 RETRY_DELAYS = tuple(timedelta(seconds=s) for s in (5, 300, 1800, 7200, 18000, 36000, 36000))
 MAX_RETRY_AFTER = timedelta(hours=24)
 BATCH = 200
+DISPATCH_BATCH = 2000
+MAX_DISPATCH_ROUNDS = 10
 
 
 def _retry_after(response: httpx.Response) -> timedelta | None:
@@ -98,8 +100,13 @@ async def deliver_once(
     leases; signature timestamps are always the wall clock."""
     at = now or system_now()
     lease_until = at + timedelta(seconds=settings.webhook_timeout_seconds + 30)
+    for _ in range(MAX_DISPATCH_ROUNDS):  # catch up after a burst (e.g. a full evaluation)
+        async with sessionmaker() as session:
+            taken = await repository.dispatch(session, at, DISPATCH_BATCH)
+            await session.commit()
+        if taken < DISPATCH_BATCH:
+            break
     async with sessionmaker() as session:
-        await repository.dispatch(session, at, batch * 5)
         leased = await repository.lease(session, at, lease_until, batch)
         await session.commit()
     if not leased:
