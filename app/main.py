@@ -25,6 +25,7 @@ from app.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.interactions.router import router as interactions_router
 from app.policy_api.router import router as policy_router
 from app.promises.router import router as promises_router
+from app.reports import summary as portfolio_summaries
 from app.reports.router import router as reports_router
 from app.sandbox.router import router as sandbox_router
 from app.webhooks import worker as webhook_worker
@@ -83,6 +84,7 @@ def create_app(
             evaluator = asyncio.create_task(
                 run_forever(app.state.sessionmaker, settings.evaluator_interval_seconds)
             )
+        summaries = asyncio.create_task(portfolio_summaries.run_forever(app.state.sessionmaker))
         deliveries = None
         if settings.webhooks_enabled:
             deliveries = asyncio.create_task(
@@ -91,6 +93,7 @@ def create_app(
         try:
             yield
         finally:
+            await webhook_worker.stop(summaries)
             if deliveries is not None:
                 await webhook_worker.stop(deliveries)
             if evaluator is not None:

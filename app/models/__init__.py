@@ -6,7 +6,12 @@ from app.models.compliance import ContactBlock
 from app.models.events import Event, EventType
 from app.models.interactions import Interaction
 from app.models.policy import FollowUp, OutboxEvent, Payment, PolicyVersion, Promise, StageChange
-from app.models.reports import AccountHistory, HistorySweep
+from app.models.reports import (
+    AccountHistory,
+    HistorySweep,
+    PortfolioSummary,
+    PortfolioSummaryState,
+)
 from app.models.tenancy import ApiKey, IdempotencyRecord, Tenant
 from app.models.webhooks import WebhookDelivery, WebhookEndpoint
 
@@ -28,6 +33,8 @@ __all__ = [
     "OutboxEvent",
     "Payment",
     "PolicyVersion",
+    "PortfolioSummary",
+    "PortfolioSummaryState",
     "Promise",
     "StageChange",
     "Tenant",

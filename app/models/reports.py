@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, String, Text, text
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Identity, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
@@ -42,3 +42,31 @@ class HistorySweep(Base):
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
     day: Mapped[date] = mapped_column(Date)
     swept_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PortfolioSummary(Base):
+    """Counts and balances by partner, status, tier, stage, bucket and currency, rebuilt
+    in the background at most every 30 s; the portfolio report reads it while it is fresh
+    (under 60 s old and of today), else counts the accounts live."""
+
+    __tablename__ = "portfolio_summaries"
+    __table_args__ = (Index(None, "tenant_id", "partner"),)
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    partner: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(Text)
+    tier: Mapped[str | None] = mapped_column(String(1))
+    stage: Mapped[str | None] = mapped_column(Text)
+    bucket: Mapped[str] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(String(3))
+    count: Mapped[int] = mapped_column(BigInteger)
+    balance: Mapped[int] = mapped_column(BigInteger)
+
+
+class PortfolioSummaryState(Base):
+    __tablename__ = "portfolio_summary_state"
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

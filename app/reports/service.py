@@ -23,6 +23,7 @@ from app.reports.schemas import (
     RollRow,
     StatusTotal,
 )
+from app.reports.summary import fresh_rows
 
 MAX_PERIOD_DAYS = 366
 DEFAULT_PERIOD_DAYS = 30
@@ -66,13 +67,32 @@ def _repository(session: AsyncSession, principal: Principal) -> ReportRepository
 
 
 async def portfolio(session: AsyncSession, principal: Principal) -> PortfolioReport:
-    repo = _repository(session, principal)
-    rows = await repo.portfolio(principal.clock.today())
-    totals = await repo.status_totals()
+    """From the maintained summary while fresh (it may lag writes by up to 60 s), else live."""
+    today = principal.clock.today()
+    summary = await fresh_rows(session, principal.tenant_id, principal.partner, today)
+    if summary is None:
+        repo = _repository(session, principal)
+        rows, totals = await repo.portfolio(today), await repo.status_totals()
+        as_of = principal.clock.now()
+    else:
+        as_of, grouped = summary
+        rows = [row for row in grouped if row["status"] == "delinquent"]
+        by_status: dict[tuple[str, str], list[int]] = {}
+        for row in grouped:
+            total = by_status.setdefault((row["status"], row["currency"]), [0, 0])
+            total[0] += row["count"]
+            total[1] += row["balance"]
+        totals = [
+            {"status": status, "currency": currency, "count": count, "balance": balance}
+            for (status, currency), (count, balance) in sorted(by_status.items())
+        ]
     return PortfolioReport(
-        as_of=principal.clock.now(),
+        as_of=as_of,
         totals_by_status=[StatusTotal(**row) for row in totals],
-        rows=[PortfolioRow(**row) for row in rows],
+        rows=sorted(
+            (PortfolioRow(**row) for row in rows),
+            key=lambda r: (r.tier or "", r.stage or "", BUCKETS.index(r.bucket), r.currency),
+        ),
     )
 
 

@@ -1,7 +1,12 @@
 from collections import Counter
+from datetime import datetime, timedelta
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.clock import system_now
+from app.reports.summary import refresh
 from tests.conftest import KeyMaker, bearer
 from tests.reports.seed import PORTFOLIO, TODAY, Portfolio, bucket
 
@@ -90,3 +95,37 @@ async def test_csv_and_content_negotiation(client: httpx.AsyncClient, make_key: 
         )
         assert empty_csv.status_code == 200, empty_csv.text
         assert empty_csv.text.split("\r\n")[0], path  # a header even without rows
+
+
+async def test_the_maintained_summary_serves_the_same_figures(
+    client: httpx.AsyncClient,
+    make_key: KeyMaker,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    book = await Portfolio.seed(client, make_key)
+    partner = bearer(await make_key("sbx", scopes=["reports:read"], partner="agency-x"))
+    live = await book.get("/v1/reports/portfolio")
+    live_partner = await book.get("/v1/reports/portfolio", headers=partner)
+    refreshed_at = system_now()
+    async with sessionmaker() as session:
+        tenant = await session.execute(text("SELECT id FROM tenants WHERE name = 'sbx'"))
+        tenant_id = tenant.scalar_one()
+        assert await refresh(session, tenant_id, TODAY, refreshed_at)
+        assert not await refresh(session, tenant_id, TODAY, refreshed_at)  # fresh already
+        await session.commit()
+
+    served = await book.get("/v1/reports/portfolio")
+    assert datetime.fromisoformat(served["as_of"]) == refreshed_at
+    assert served["rows"] == live["rows"]
+    assert served["totals_by_status"] == live["totals_by_status"]
+    served_partner = await book.get("/v1/reports/portfolio", headers=partner)
+    assert served_partner["rows"] == live_partner["rows"]
+
+    async with sessionmaker() as session:
+        await session.execute(
+            text("UPDATE portfolio_summary_state SET refreshed_at = :at"),
+            {"at": refreshed_at - timedelta(seconds=61)},
+        )
+        await session.commit()
+    stale = await book.get("/v1/reports/portfolio")
+    assert stale["as_of"].startswith(TODAY.isoformat())  # counted live on the tenant's clock
