@@ -31,12 +31,15 @@ BUCKET_SQL = """
     END
 """
 BUCKETS = ("current", "1-30", "31-60", "61-90", "91-180", "181+", "closed", "charged_off")
-DELINQUENT_BUCKETS = ("1-30", "31-60", "61-90", "91-180", "181+")
 
 
-def _current(scoped: bool) -> str:
-    """The accounts' state now: all of the tenant's, or those in :ids (an index lookup)."""
-    only = "AND a.id = ANY(CAST(:ids AS bigint[]))" if scoped else ""
+# The accounts to bring up to date: those in :ids, or an id range of the tenant's.
+_BY_IDS = "AND a.id = ANY(CAST(:ids AS bigint[]))"
+_BY_RANGE = "AND a.id >= :low AND a.id < :high"
+SWEEP_BATCH = 50_000
+
+
+def _current(only: str) -> str:
     return f"""
     cur AS (
         SELECT a.id AS account_id, {BUCKET_SQL} AS bucket, a.tier,
@@ -73,8 +76,8 @@ _OPEN = """
         partner = EXCLUDED.partner, valid_to = NULL
     """
 _STATEMENTS = {
-    scoped: [text(sql.format(current=_current(scoped), same=_SAME)) for sql in (_CLOSE, _OPEN)]
-    for scoped in (True, False)
+    only: [text(sql.format(current=_current(only), same=_SAME)) for sql in (_CLOSE, _OPEN)]
+    for only in (_BY_IDS, _BY_RANGE)
 }
 _TODAY = text(
     "SELECT CAST((CAST(:now AS timestamptz) AT TIME ZONE timezone) AS date) "
@@ -82,13 +85,8 @@ _TODAY = text(
 )
 
 
-async def _sync(
-    session: AsyncSession, tenant_id: int, account_ids: list[int] | None, today: date
-) -> None:
-    params: dict[str, object] = {"tenant_id": tenant_id, "today": today}
-    if account_ids is not None:
-        params["ids"] = account_ids
-    for statement in _STATEMENTS[account_ids is not None]:
+async def _sync(session: AsyncSession, only: str, params: dict[str, object]) -> None:
+    for statement in _STATEMENTS[only]:
         await session.execute(statement, params)
 
 
@@ -99,7 +97,8 @@ async def record_history(
     if not account_ids:
         return
     today = (await session.execute(_TODAY, {"now": now, "tenant_id": tenant_id})).scalar_one()
-    await _sync(session, tenant_id, sorted(set(account_ids)), today)
+    params = {"tenant_id": tenant_id, "today": today, "ids": sorted(set(account_ids))}
+    await _sync(session, _BY_IDS, params)
 
 
 _CLAIM_SWEEP = text(
@@ -124,7 +123,14 @@ async def sweep_history(session: AsyncSession, tenant_id: int, today: date) -> b
     last = (await session.execute(_CLAIM_SWEEP, {"tenant_id": tenant_id})).scalar_one_or_none()
     if last is None or last >= today:
         return False
-    await _sync(session, tenant_id, None, today)
+    bounds = await session.execute(
+        text("SELECT min(id), max(id) FROM accounts WHERE tenant_id = :t"), {"t": tenant_id}
+    )
+    low, high = bounds.one()
+    # In id ranges, so no single statement grows with the portfolio.
+    for start in range(low or 0, (high or -1) + 1, SWEEP_BATCH):
+        params = {"tenant_id": tenant_id, "today": today, "low": start, "high": start + SWEEP_BATCH}
+        await _sync(session, _BY_RANGE, params)
     await session.execute(
         text("UPDATE history_sweeps SET day = :today, swept_at = now() WHERE tenant_id = :t"),
         {"today": today, "t": tenant_id},
