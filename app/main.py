@@ -93,13 +93,11 @@ def create_app(
         try:
             yield
         finally:
-            await webhook_worker.stop(summaries)
-            if deliveries is not None:
-                await webhook_worker.stop(deliveries)
-            if evaluator is not None:
-                evaluator.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await evaluator
+            for task in (summaries, deliveries, evaluator):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await engine.dispose()
 
     app = FastAPI(

@@ -8,7 +8,6 @@ disables the endpoint. Signature headers carry wall-clock time, also for sandbox
 """
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 
@@ -143,9 +142,3 @@ async def run_forever(
                 log.warning("delivery round failed", extra={"error": type(exc).__name__})
             if attempted < BATCH:
                 await asyncio.sleep(idle_seconds)
-
-
-async def stop(task: "asyncio.Task[None]") -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
