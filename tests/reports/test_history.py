@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from app.clock import system_now
+from app.evaluation.runner import evaluate_all
 from app.reports.history import record_history, sweep_history
 from tests.conftest import KeyMaker, bearer, committed_key
 from tests.reports.seed import PORTFOLIO, TODAY, Portfolio, bucket
@@ -135,3 +136,13 @@ async def test_history_is_idempotent_per_day_and_safe_with_several_processes(
             )
         ).one()
     assert tuple(counts) == (200, 200, 200)
+
+
+async def test_the_periodic_evaluation_sweeps_once_a_day(
+    committed_sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await committed_key(committed_sessionmaker, "swept", timezone="UTC")
+    await evaluate_all(committed_sessionmaker)
+    async with committed_sessionmaker() as session:
+        days = (await session.execute(text("SELECT day FROM history_sweeps"))).scalars().all()
+    assert days == [system_now().date()]
