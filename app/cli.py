@@ -1,4 +1,4 @@
-"""tactful serve | migrate | evaluate | demo | tenant create | key create | key revoke"""
+"""tactful serve | migrate | evaluate | deliver | demo | tenant create | key create | key revoke"""
 
 import argparse
 import asyncio
@@ -150,6 +150,29 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deliver(settings: Settings, args: argparse.Namespace) -> int:
+    from app.webhooks import worker
+
+    async def run(url: str) -> None:
+        engine = create_engine(url, settings)
+        sessionmaker = create_sessionmaker(engine)
+        try:
+            if not args.once:
+                await worker.run_forever(sessionmaker, settings)
+            async with worker.new_client(settings) as client:
+                total = 0
+                while attempted := await worker.deliver_once(sessionmaker, client, settings):
+                    total += attempted
+            print(f"attempted {total} webhook deliveries")
+        finally:
+            await engine.dispose()
+
+    with database(settings) as db:
+        upgrade(db.url)
+        asyncio.run(run(db.url))
+    return 0
+
+
 async def _demo_tenant(session: AsyncSession, name: str) -> Tenant:
     tenant = await tenancy.tenant_by_name(session, name)
     if tenant is None:
@@ -221,6 +244,9 @@ def parser() -> argparse.ArgumentParser:
         "--processes", type=_positive, default=1, help="evaluate in this many processes"
     )
     evaluate.set_defaults(handler=cmd_evaluate)
+    deliver = commands.add_parser("deliver", help="run the webhook delivery worker")
+    deliver.add_argument("--once", action="store_true", help="deliver what is due, then exit")
+    deliver.set_defaults(handler=cmd_deliver)
 
     demo = commands.add_parser(
         "demo", help="load a generated demo portfolio into a sandbox tenant (COPY, fast)"

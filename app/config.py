@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     evaluator_interval_seconds: float = Field(default=60.0, gt=0)
     evaluator_enabled: bool = True
     webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_concurrency: int = Field(default=8, ge=1, le=1000)
+    webhooks_enabled: bool = Field(
+        default=True, description="Run the webhook delivery worker inside `tactful serve`."
+    )
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)

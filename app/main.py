@@ -27,7 +27,11 @@ from app.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.interactions.router import router as interactions_router
 from app.policy_api.router import router as policy_router
 from app.promises.router import router as promises_router
+from app.reports import summary as portfolio_summaries
+from app.reports.router import router as reports_router
 from app.sandbox.router import router as sandbox_router
+from app.webhooks import worker as webhook_worker
+from app.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """Collections case management: firm, step by step, never abusive.
 
@@ -82,13 +86,20 @@ def create_app(
             evaluator = asyncio.create_task(
                 run_forever(app.state.sessionmaker, settings.evaluator_interval_seconds)
             )
+        summaries = asyncio.create_task(portfolio_summaries.run_forever(app.state.sessionmaker))
+        deliveries = None
+        if settings.webhooks_enabled:
+            deliveries = asyncio.create_task(
+                webhook_worker.run_forever(app.state.sessionmaker, settings)
+            )
         try:
             yield
         finally:
-            if evaluator is not None:
-                evaluator.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await evaluator
+            for task in (summaries, deliveries, evaluator):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await engine.dispose()
 
     app = FastAPI(
@@ -118,6 +129,8 @@ def create_app(
         policy_router,
         sandbox_router,
         dialer_router,
+        reports_router,
+        webhooks_router,
     ):
         app.include_router(router)
     return app

@@ -73,6 +73,10 @@ BODIES: dict[tuple[str, str], Callable[[str], dict[str, Any]]] = {
     ("POST", "/v1/accounts/{account_ref}/escalation/advance"): lambda _: {"reason": "matrix"},
     ("POST", "/v1/events"): lambda _: {"events": []},
     ("POST", "/v1/dialer/claims"): lambda _: {"limit": 1, "lease_seconds": 60},
+    ("POST", "/v1/webhooks"): lambda _: {
+        "url": "https://93.184.215.14/hooks",
+        "events": ["account.closed"],
+    },
 }
 
 

@@ -25,6 +25,7 @@ URLS = {
     "interaction": ("POST", "/v1/accounts/{ref}/interactions"),
     "promise": ("POST", "/v1/accounts/{ref}/interactions"),
     "claim": ("POST", "/v1/dialer/claims"),
+    "webhook": ("POST", "/v1/webhooks"),
 }
 DROP = object()  # the field is left out
 BIG = "x" * 10_240
@@ -49,6 +50,7 @@ def base_body(endpoint: str, contact_id: str) -> Any:
             "agent": "agent-7",
             "filter": {"tiers": ["A"], "stages": ["early"], "partner": "agency-x"},
         },
+        "webhook": lambda: {"url": "https://93.184.215.14/hooks", "events": ["promise.kept"]},
     }[endpoint]()
 
 
@@ -157,6 +159,24 @@ FIELD_CASES = [
     case("contact_patch", "timezone", "Mars/Olympus"),
     case("contact_patch", "timezone", "UTC+8"),
     case("contact_patch", "value", "+86 139 0000 9999"),
+    # -- POST /v1/webhooks ---------------------------------------------------------------
+    case("webhook", "url", DROP),
+    case("webhook", "url", "ftp://93.184.215.14/hooks"),
+    case("webhook", "url", "https:///no-host"),
+    case("webhook", "url", "http://127.0.0.1:8080/hooks"),
+    case("webhook", "url", "http://192.168.1.10/hooks"),
+    case("webhook", "url", "http://169.254.169.254/latest"),
+    case("webhook", "url", "http://[::ffff:10.0.0.1]/hooks"),
+    case("webhook", "url", BIG),
+    case("webhook", "events", DROP),
+    case("webhook", "events", []),
+    case("webhook", "events", ["account.opened"], loc=["body", "events", 0]),
+    case("webhook", "events", ["promise.kept", "promise.kept"]),
+    case("webhook", "events", "promise.kept"),
+    case("webhook", "secret", "not-whsec"),
+    case("webhook", "secret", "whsec_!!!"),
+    case("webhook", "secret", "whsec_c2hvcnQ="),
+    case("webhook", "extra", 1),
     # -- POST /v1/accounts/{ref}/interactions -------------------------------------------
     case("interaction", "contact_id", NEW_UUID),
     case("interaction", "contact_id", "not-a-uuid"),
@@ -222,7 +242,15 @@ RAW_CASES = [
     ("text-plain", None, {"Content-Type": "text/plain"}, 415),
     ("no-content-type", None, {}, 415),
 ]
-WRITE_ENDPOINTS = ["put", "patch", "contact", "contact_patch", "interaction", "claim"]
+WRITE_ENDPOINTS = [
+    "put",
+    "patch",
+    "contact",
+    "contact_patch",
+    "interaction",
+    "claim",
+    "webhook",
+]
 
 
 @dataclass
@@ -437,6 +465,42 @@ async def test_bad_outcome(
     task_id = body.pop("task", task["task_id"])
     before = await table_counts(connection)
     response = await client.post(f"/v1/dialer/tasks/{task_id}/outcome", json=body, headers=box.auth)
+WEBHOOK = "/v1/webhooks/{id}"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "loc"),
+    [
+        ("DELETE", WEBHOOK.format(id=NEW_UUID), 404, None),
+        ("DELETE", WEBHOOK.format(id="not-a-uuid"), 422, ["path", "webhook_id"]),
+        ("GET", WEBHOOK.format(id=NEW_UUID) + "/deliveries", 404, None),
+        ("GET", WEBHOOK.format(id="nope") + "/deliveries", 422, ["path", "webhook_id"]),
+        ("GET", "/v1/webhooks?limit=0", 422, ["query", "limit"]),
+        ("GET", "/v1/webhooks?cursor=garbage", 422, ["query", "cursor"]),
+        ("POST", WEBHOOK.format(id=NEW_UUID) + f"/deliveries/{NEW_UUID}/redeliver", 404, None),
+        (
+            "POST",
+            WEBHOOK.format(id=NEW_UUID) + "/deliveries/nope/redeliver",
+            422,
+            ["path", "delivery_id"],
+        ),
+        ("GET", "/v1/reports/promises?from=2026-12-10&to=2026-12-01", 422, ["query", "to"]),
+        ("GET", "/v1/reports/roll-rates?from=2025-01-01&to=2026-01-02", 422, ["query", "to"]),
+        ("GET", "/v1/reports/contacts?from=12/01/2026", 422, ["query", "from"]),
+        ("GET", "/v1/reports/compliance?to=2026-02-30", 422, ["query", "to"]),
+    ],
+)
+async def test_bad_report_and_webhook_requests(
+    client: httpx.AsyncClient,
+    connection: AsyncConnection,
+    world: World,
+    method: str,
+    path: str,
+    status: int,
+    loc: list[Any] | None,
+) -> None:
+    before = await table_counts(connection)
+    response = await client.request(method, path, headers=world.auth)
     assert_problem(response, status, loc)
     assert await table_counts(connection) == before
 
@@ -473,3 +537,12 @@ async def test_bad_query(
     response = await client.get(path.format(ref=REF), params=params, headers=world.auth)
     assert_problem(response, 422, loc)
     assert await table_counts(connection) == before
+@pytest.mark.parametrize("accept", ["application/xml", "text/html;q=0", "image/png, */*;q=0"])
+@pytest.mark.parametrize(
+    "report", ["portfolio", "promises", "roll-rates", "contacts", "compliance"]
+)
+async def test_unknown_accept_is_406(
+    client: httpx.AsyncClient, world: World, report: str, accept: str
+) -> None:
+    response = await client.get(f"/v1/reports/{report}", headers={**world.auth, "Accept": accept})
+    assert_problem(response, 406, None)

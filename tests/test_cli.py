@@ -108,3 +108,50 @@ def test_tenant_and_key_lifecycle(
             n=tenant,
         )
         sync_sql(database_url, "DELETE FROM tenants WHERE name = :n", n=tenant)
+
+
+def test_deliver_once_sends_what_is_due(
+    cli_env: str,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`tactful deliver --once` fans the outbox out, attempts and records each delivery (here
+    to a closed local port, so the attempt fails and is scheduled again)."""
+    monkeypatch.setenv("TACTFUL_WEBHOOK_ALLOW_PRIVATE", "true")
+    get_settings.cache_clear()
+    tenant = cli_env
+    try:
+        assert main(["tenant", "create", tenant]) == 0
+        sync_sql(
+            database_url,
+            "INSERT INTO webhook_endpoints (tenant_id, id, url, events, secret, status, "
+            "created_at, outbox_after) SELECT id, gen_random_uuid(), 'http://127.0.0.1:9/x', "
+            "'{account.closed}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'active', now(), 0 "
+            "FROM tenants WHERE name = :n",
+            n=tenant,
+        )
+        sync_sql(
+            database_url,
+            "INSERT INTO outbox (tenant_id, type, payload, occurred_at) SELECT id, "
+            "'account.closed', '{\"account_ref\": \"C-1\"}', now() FROM tenants WHERE name = :n",
+            n=tenant,
+        )
+        capsys.readouterr()
+        assert main(["deliver", "--once"]) == 0
+        assert "attempted 1 webhook deliveries" in capsys.readouterr().out
+        rows = sync_sql(
+            database_url,
+            "SELECT d.status, d.attempts, d.retry_step, d.last_error IS NOT NULL "
+            "FROM webhook_deliveries d JOIN tenants t ON t.id = d.tenant_id WHERE t.name = :n",
+            n=tenant,
+        )
+        assert rows == [("pending", 1, 1, True)]
+    finally:
+        for table in ("webhook_deliveries", "webhook_endpoints", "outbox"):
+            sync_sql(
+                database_url,
+                f"DELETE FROM {table} WHERE tenant_id IN (SELECT id FROM tenants WHERE name = :n)",
+                n=tenant,
+            )
+        sync_sql(database_url, "DELETE FROM tenants WHERE name = :n", n=tenant)

@@ -18,6 +18,7 @@ from app.evaluation.context import Actor
 from app.evaluation.loader import AccountState
 from app.models import AuditEntry, FollowUp, OutboxEvent, StageChange
 from app.policy.facts import Evaluation
+from app.reports.history import record_history
 
 FINAL_PROMISE_STATUSES = {"kept", "broken"}
 
@@ -231,6 +232,7 @@ async def apply_evaluations(
     # evaluated accounts, in this transaction, goes here.
     evaluated = list(effects)
     await sync_tasks(session, actor.tenant_id, actor.clock.timezone, evaluated, now)
+    await record_history(session, actor.tenant_id, evaluated, now)
     return effects
 
 

@@ -15,6 +15,7 @@ from app.clock import TenantClock
 from app.evaluation.context import Actor
 from app.evaluation.service import evaluate_due
 from app.models import Tenant
+from app.reports.history import sweep_tenant
 
 log = logging.getLogger("tactful.evaluator")
 EVALUATOR = "evaluator"
@@ -58,6 +59,7 @@ async def evaluate_tenant(
     results = await asyncio.gather(
         *(_worker(sessionmaker, tenant, batch_size) for _ in range(workers))
     )
+    await sweep_tenant(sessionmaker, tenant)
     return sum(results, Totals())
 
 

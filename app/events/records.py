@@ -15,8 +15,9 @@ from app.models.events import EventType as T
 async def write_history(
     ctx: BatchContext, touched: list[AccountRow], stage: str, tier: str
 ) -> None:
-    """Leaving the ladder keeps the last stage in the history; a new episode starts over."""
-    rows = []
+    """Leaving the ladder keeps the last stage in the history; a new episode starts over.
+    Either is also an `account.stage_changed` outbox event (to or from no stage)."""
+    rows, outbox = [], []
     for account in touched:
         row: tuple[str | None, str | None, str | None, int, str]
         if account.new_episode and account.status == "delinquent":
@@ -41,7 +42,10 @@ async def write_history(
                 "occurred_at": ctx.now,
             }
         )
+        payload = {"account_ref": account.ref, "from": from_stage, "to": to_stage}
+        outbox.append(_outbox(ctx, "account.stage_changed", account.id, payload))
     await insert_unnest(ctx.repo.session, StageChange.__table__, rows)  # type: ignore[arg-type]
+    await insert_unnest(ctx.repo.session, OutboxEvent.__table__, outbox)  # type: ignore[arg-type]
 
 
 async def write_outbox_and_follow_ups(

@@ -39,3 +39,6 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     415: _problem("Body is not application/json"),
     422: _problem("Invalid body or parameters; `errors` names each field"),
 }
+NOT_ACCEPTABLE: dict[int | str, dict[str, Any]] = {
+    406: _problem("The Accept header names no format this endpoint serves"),
+}

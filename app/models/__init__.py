@@ -7,10 +7,18 @@ from app.models.dialer import DialerLease, DialerTask
 from app.models.events import Event, EventType
 from app.models.interactions import Interaction
 from app.models.policy import FollowUp, OutboxEvent, Payment, PolicyVersion, Promise, StageChange
+from app.models.reports import (
+    AccountHistory,
+    HistorySweep,
+    PortfolioSummary,
+    PortfolioSummaryState,
+)
 from app.models.tenancy import ApiKey, IdempotencyRecord, Tenant
+from app.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Account",
+    "AccountHistory",
     "ApiKey",
     "AuditEntry",
     "Contact",
@@ -21,13 +29,18 @@ __all__ = [
     "Event",
     "EventType",
     "FollowUp",
+    "HistorySweep",
     "Hold",
     "IdempotencyRecord",
     "Interaction",
     "OutboxEvent",
     "Payment",
     "PolicyVersion",
+    "PortfolioSummary",
+    "PortfolioSummaryState",
     "Promise",
     "StageChange",
     "Tenant",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

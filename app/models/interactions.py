@@ -39,6 +39,7 @@ class Interaction(Base):
         ),
         CheckConstraint("promise_amount IS NULL OR promise_amount > 0", name="promise_positive"),
         Index(None, "tenant_id", "account_id", "occurred_at"),
+        Index(None, "tenant_id", "occurred_at"),
     )
 
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)

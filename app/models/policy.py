@@ -114,7 +114,10 @@ class OutboxEvent(Base):
     """Domain events written with the change that caused them; webhooks deliver them."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index(None, "tenant_id", "account_id"),)
+    __table_args__ = (
+        Index(None, "tenant_id", "account_id"),
+        Index("ix_outbox_undispatched", "id", postgresql_where=text("dispatched_at IS NULL")),
+    )
 
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -123,6 +126,8 @@ class OutboxEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Set once the webhook dispatcher has turned the event into deliveries (app/webhooks).
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class FollowUp(Base):

@@ -12,6 +12,7 @@ from app.evaluation.context import Actor
 from app.evaluation.service import evaluate_due
 from app.logs import request_id_var
 from app.models import Tenant
+from app.reports.history import sweep_history
 from app.sandbox.schemas import ClockIn, ClockOut, EvaluationOut
 
 MAX_BATCHES = 1000
@@ -64,4 +65,5 @@ async def evaluate_now(session: AsyncSession, principal: Principal) -> Evaluatio
         evaluated, changed = evaluated + result.evaluated, changed + result.changed
         if result.evaluated == 0:
             break
+    await sweep_history(session, tenant.id, clock.today())
     return EvaluationOut(evaluated=evaluated, changed=changed, as_of=clock.now())

@@ -1,0 +1,146 @@
+"""Each account's bucket, tier, stage and partner as validity intervals (account_history).
+
+Written in sets: after every evaluation for the evaluated accounts (`record_history`), and
+once a day for the whole portfolio (`sweep_history`), because days past due grow without any
+event and an account crosses a bucket boundary on a day nobody evaluates it. Both are
+idempotent per day: a second change on the same day rewrites that day's interval.
+"""
+
+from datetime import date, datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.clock import TenantClock
+from app.models import Tenant
+
+# Days past due (policy.md): while delinquent, max(0, today − due_date); else 0.
+BUCKET_SQL = """
+    CASE
+        WHEN a.status = 'delinquent' THEN
+            CASE
+                WHEN :today - a.due_date <= 0 THEN 'current'
+                WHEN :today - a.due_date <= 30 THEN '1-30'
+                WHEN :today - a.due_date <= 60 THEN '31-60'
+                WHEN :today - a.due_date <= 90 THEN '61-90'
+                WHEN :today - a.due_date <= 180 THEN '91-180'
+                ELSE '181+'
+            END
+        WHEN a.status = 'cured' THEN 'current'
+        ELSE a.status
+    END
+"""
+BUCKETS = ("current", "1-30", "31-60", "61-90", "91-180", "181+", "closed", "charged_off")
+
+
+# The accounts to bring up to date: those in :ids, or an id range of the tenant's.
+_BY_IDS = "AND a.id = ANY(CAST(:ids AS bigint[]))"
+_BY_RANGE = "AND a.id >= :low AND a.id < :high"
+SWEEP_BATCH = 50_000
+
+
+def _current(only: str) -> str:
+    return f"""
+    cur AS (
+        SELECT a.id AS account_id, {BUCKET_SQL} AS bucket, a.tier,
+               CASE WHEN a.status = 'delinquent' THEN a.stage END AS stage, a.partner
+        FROM accounts AS a
+        WHERE a.tenant_id = :tenant_id {only}
+    )
+    """  # noqa: S608 - no user input in the SQL text
+
+
+_SAME = (
+    "(h.bucket, h.tier, h.stage, h.partner) IS NOT DISTINCT FROM "
+    "(cur.bucket, cur.tier, cur.stage, cur.partner)"
+)
+_CLOSE = """
+    WITH {current}
+    UPDATE account_history AS h SET valid_to = :today
+    FROM cur
+    WHERE h.tenant_id = :tenant_id AND h.account_id = cur.account_id
+      AND h.valid_to IS NULL AND h.valid_from < :today AND NOT {same}
+    """
+_OPEN = """
+    WITH {current}
+    INSERT INTO account_history (tenant_id, account_id, valid_from, bucket, tier, stage, partner)
+    SELECT :tenant_id, cur.account_id, :today, cur.bucket, cur.tier, cur.stage, cur.partner
+    FROM cur
+    WHERE NOT EXISTS (
+        SELECT 1 FROM account_history AS h
+        WHERE h.tenant_id = :tenant_id AND h.account_id = cur.account_id
+          AND h.valid_to IS NULL AND {same}
+    )
+    ON CONFLICT (tenant_id, account_id, valid_from) DO UPDATE SET
+        bucket = EXCLUDED.bucket, tier = EXCLUDED.tier, stage = EXCLUDED.stage,
+        partner = EXCLUDED.partner, valid_to = NULL
+    """
+_STATEMENTS = {
+    only: [text(sql.format(current=_current(only), same=_SAME)) for sql in (_CLOSE, _OPEN)]
+    for only in (_BY_IDS, _BY_RANGE)
+}
+_TODAY = text(
+    "SELECT CAST((CAST(:now AS timestamptz) AT TIME ZONE timezone) AS date) "
+    "FROM tenants WHERE id = :tenant_id"
+)
+
+
+async def _sync(session: AsyncSession, only: str, params: dict[str, object]) -> None:
+    for statement in _STATEMENTS[only]:
+        await session.execute(statement, params)
+
+
+async def record_history(
+    session: AsyncSession, tenant_id: int, account_ids: list[int], now: datetime
+) -> None:
+    """Bring the evaluated accounts' open intervals up to date, as of `now`'s local day."""
+    if not account_ids:
+        return
+    today = (await session.execute(_TODAY, {"now": now, "tenant_id": tenant_id})).scalar_one()
+    params = {"tenant_id": tenant_id, "today": today, "ids": sorted(set(account_ids))}
+    await _sync(session, _BY_IDS, params)
+
+
+_CLAIM_SWEEP = text(
+    """
+    SELECT day FROM history_sweeps WHERE tenant_id = :tenant_id FOR UPDATE SKIP LOCKED
+    """
+)
+
+
+async def sweep_history(session: AsyncSession, tenant_id: int, today: date) -> bool:
+    """Reconcile every account of the tenant once per local day; True if this call did it.
+
+    The tenant's history_sweeps row is the lock: another process sweeping skips it.
+    """
+    await session.execute(
+        text(
+            "INSERT INTO history_sweeps (tenant_id, day, swept_at) "
+            "VALUES (:tenant_id, DATE '1970-01-01', now()) ON CONFLICT DO NOTHING"
+        ),
+        {"tenant_id": tenant_id},
+    )
+    last = (await session.execute(_CLAIM_SWEEP, {"tenant_id": tenant_id})).scalar_one_or_none()
+    if last is None or last >= today:
+        return False
+    bounds = await session.execute(
+        text("SELECT min(id), max(id) FROM accounts WHERE tenant_id = :t"), {"t": tenant_id}
+    )
+    low, high = bounds.one()
+    # In id ranges, so no single statement grows with the portfolio.
+    for start in range(low or 0, (high or -1) + 1, SWEEP_BATCH):
+        params = {"tenant_id": tenant_id, "today": today, "low": start, "high": start + SWEEP_BATCH}
+        await _sync(session, _BY_RANGE, params)
+    await session.execute(
+        text("UPDATE history_sweeps SET day = :today, swept_at = now() WHERE tenant_id = :t"),
+        {"today": today, "t": tenant_id},
+    )
+    return True
+
+
+async def sweep_tenant(sessionmaker: async_sessionmaker[AsyncSession], tenant: Tenant) -> bool:
+    """The daily step of the periodic evaluation, in a transaction of its own."""
+    async with sessionmaker() as session:
+        swept = await sweep_history(session, tenant.id, TenantClock.of(tenant).today())
+        await session.commit()
+    return swept
