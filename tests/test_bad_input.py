@@ -465,6 +465,10 @@ async def test_bad_outcome(
     task_id = body.pop("task", task["task_id"])
     before = await table_counts(connection)
     response = await client.post(f"/v1/dialer/tasks/{task_id}/outcome", json=body, headers=box.auth)
+    assert_problem(response, status, loc)
+    assert await table_counts(connection) == before
+
+
 WEBHOOK = "/v1/webhooks/{id}"
 
 
@@ -537,6 +541,8 @@ async def test_bad_query(
     response = await client.get(path.format(ref=REF), params=params, headers=world.auth)
     assert_problem(response, 422, loc)
     assert await table_counts(connection) == before
+
+
 @pytest.mark.parametrize("accept", ["application/xml", "text/html;q=0", "image/png, */*;q=0"])
 @pytest.mark.parametrize(
     "report", ["portfolio", "promises", "roll-rates", "contacts", "compliance"]
