@@ -10,20 +10,23 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import idempotency
-from app.clock import TenantClock
+from app import idempotency, ratelimit
+from app.clock import TenantClock, system_now
 from app.errors import Forbidden, Unauthorized
+from app.logs import tenant_var
 from app.models import ApiKey, Tenant
 from app.models.enums import Scope
 from app.policy_api.repository import PolicyRepository
 
+LAST_USED_EVERY = timedelta(minutes=1)
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer tf_...`")
 
 
@@ -75,27 +78,46 @@ def get_session(request: Request) -> AsyncSession:
 DbSession = Annotated[AsyncSession, Depends(get_session)]
 
 
+async def _touch(session: AsyncSession, api_key: ApiKey) -> None:
+    """Record the key's last use, at most once per LAST_USED_EVERY (not a write per request)."""
+    now = system_now()
+    if api_key.last_used_at is not None and api_key.last_used_at > now - LAST_USED_EVERY:
+        return
+    await session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.tenant_id == api_key.tenant_id,
+            ApiKey.id == api_key.id,
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= now - LAST_USED_EVERY),
+        )
+        .values(last_used_at=now)
+    )
+
+
 async def authenticate(
     request: Request,
-    session: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    """In a short transaction of its own, before the request's session takes a connection."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
     key = credentials.credentials
     prefix = prefix_of(key)
     if prefix is None:
         raise Unauthorized()
-    row = (
-        await session.execute(
-            select(ApiKey, Tenant)
-            .join(Tenant, Tenant.id == ApiKey.tenant_id)
-            .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
-        )
-    ).first()
-    if row is None or not hmac.compare_digest(row.ApiKey.digest, digest_of(key)):
-        raise Unauthorized()
-    api_key, tenant = row.ApiKey, row.Tenant
+    async with request.app.state.sessionmaker() as session:
+        row = (
+            await session.execute(
+                select(ApiKey, Tenant)
+                .join(Tenant, Tenant.id == ApiKey.tenant_id)
+                .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
+            )
+        ).first()
+        if row is None or not hmac.compare_digest(row.ApiKey.digest, digest_of(key)):
+            raise Unauthorized()
+        api_key, tenant = row.ApiKey, row.Tenant
+        await _touch(session, api_key)
+        await session.commit()
     principal = Principal(
         tenant_id=tenant.id,
         tenant_name=tenant.name,
@@ -107,11 +129,14 @@ async def authenticate(
         partner=api_key.partner,
     )
     request.state.principal = principal
+    tenant_var.set(principal.tenant_id)
     return principal
 
 
 def require(*any_of: Scope) -> Callable[..., Awaitable[Principal]]:
-    """A dependency: authenticated, holding one of `any_of`; then POST/PUT idempotency."""
+    """A dependency: authenticated, holding one of `any_of`, within its rate limit; then
+    POST/PUT idempotency."""
+    required = [scope.value for scope in any_of]
 
     async def dependency(
         request: Request,
@@ -121,13 +146,14 @@ def require(*any_of: Scope) -> Callable[..., Awaitable[Principal]]:
         if not principal.scopes.intersection(any_of):
             needed = " or ".join(scope.value for scope in any_of)
             raise Forbidden(f"This API key lacks the {needed} scope.")
+        await ratelimit.check(request, principal.tenant_id, principal.key_id, required)
         await idempotency.begin(request, session, principal.tenant_id, principal.key_id)
         if request.method != "GET":
             # Every audit row of this request records the policy version in force.
             await PolicyRepository(session).current(principal.tenant_id)
         return principal
 
-    dependency.required_scopes = [scope.value for scope in any_of]  # type: ignore[attr-defined]
+    dependency.required_scopes = required  # type: ignore[attr-defined]
     return dependency
 
 

@@ -1,12 +1,13 @@
 """create_app(): the ASGI application, its lifespan, routers and error handlers."""
 
 import asyncio
-import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.accounts.router import router as accounts_router
@@ -27,6 +28,7 @@ from app.policy_api.router import router as policy_router
 from app.promises.router import router as promises_router
 from app.sandbox.router import router as sandbox_router
 
+log = logging.getLogger("tactful.app")
 DESCRIPTION = """Collections case management: firm, step by step, never abusive.
 
 Authenticate with `Authorization: Bearer <api key>`. Errors are `application/problem+json`
@@ -74,20 +76,26 @@ def create_app(
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set; start the service with `tactful serve`.")
         engine = create_engine(settings.database_url, settings)
+        app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        stop = asyncio.Event()
         evaluator = None
         if settings.evaluator_enabled:
             evaluator = asyncio.create_task(
-                run_forever(app.state.sessionmaker, settings.evaluator_interval_seconds)
+                run_forever(app.state.sessionmaker, settings.evaluator_interval_seconds, stop)
             )
         try:
             yield
         finally:
+            # Requests have drained (uvicorn waits for them); let a pass under way finish.
+            stop.set()
             if evaluator is not None:
-                evaluator.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await evaluator
+                try:
+                    await asyncio.wait_for(evaluator, settings.shutdown_grace_seconds)
+                except TimeoutError:
+                    log.warning("evaluator did not finish in time; its pass is rolled back")
             await engine.dispose()
+            log.info("shut down")
 
     app = FastAPI(
         title="Tactful",
@@ -101,6 +109,14 @@ def create_app(
         app.state.sessionmaker = sessionmaker
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
+            expose_headers=["X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy"],
+        )
     app.add_middleware(RequestContextMiddleware)
     _problem_json_in_openapi(app)
     for router in (

@@ -24,6 +24,13 @@ _BODY_METHODS = {"POST", "PUT", "PATCH"}
 log = logging.getLogger("tactful.errors")
 
 
+def after_commit(request: Request, callback: Callable[[], None]) -> None:
+    """Run `callback` once this request's transaction has committed (e.g. to count metrics)."""
+    callbacks: list[Callable[[], None]] = getattr(request.state, "after_commit", [])
+    callbacks.append(callback)
+    request.state.after_commit = callbacks
+
+
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media == "application/json" or media.endswith("+json")
@@ -65,6 +72,8 @@ class TransactionalRoute(APIRoute):
                     if response.status_code < 400:
                         await idempotency.remember(request, session, response)
                         await session.commit()
+                        for callback in getattr(request.state, "after_commit", ()):
+                            callback()
                     return response
             except (AppError, HTTPException, RequestValidationError, IdempotentReplay):
                 raise

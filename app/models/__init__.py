@@ -6,7 +6,7 @@ from app.models.compliance import ContactBlock
 from app.models.events import Event, EventType
 from app.models.interactions import Interaction
 from app.models.policy import FollowUp, OutboxEvent, Payment, PolicyVersion, Promise, StageChange
-from app.models.tenancy import ApiKey, IdempotencyRecord, Tenant
+from app.models.tenancy import ApiKey, IdempotencyRecord, RateLimitBucket, Tenant
 
 __all__ = [
     "Account",
@@ -25,6 +25,7 @@ __all__ = [
     "Payment",
     "PolicyVersion",
     "Promise",
+    "RateLimitBucket",
     "StageChange",
     "Tenant",
 ]
