@@ -33,7 +33,9 @@ DESCRIPTION = """Collections case management: firm, step by step, never abusive.
 
 Authenticate with `Authorization: Bearer <api key>`. Errors are `application/problem+json`
 (RFC 9457). Every POST and PUT accepts an `Idempotency-Key` header. Lists are
-cursor-paginated (`limit` 1..500, `cursor`)."""
+cursor-paginated (`limit` 1..500, `cursor`). No string may contain U+0000 (NUL). Requests
+are rate-limited per API key (429 with `Retry-After`; `RateLimit` and `RateLimit-Policy`
+headers, IETF draft)."""
 
 
 def _problem_json_in_openapi(app: FastAPI) -> None:

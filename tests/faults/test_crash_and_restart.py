@@ -16,13 +16,12 @@ from app.errors import PROBLEM_JSON
 from tests.faults.conftest import (
     Postgres,
     Spawn,
-    auth,
     delinquent_batch,
-    issue_key,
     locked,
     wait_for_lock_waiter,
     wait_for_no_server_backends,
 )
+from tests.processes import auth, issue_key
 
 EVENT_COUNT = text("SELECT count(*) FROM events")
 

@@ -7,7 +7,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.errors import PROBLEM_JSON
-from tests.faults.conftest import Spawn, auth, issue_key, locked, wait_for_lock_waiter
+from tests.faults.conftest import Spawn, locked, wait_for_lock_waiter
+from tests.processes import auth, issue_key
 
 CONCURRENT = 200
 
