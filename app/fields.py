@@ -16,6 +16,7 @@ from pydantic import (
 
 MAX_MONEY = 10**15
 
+
 def _integral(value: object) -> object:
     """JSON has one number type: 5000.0 is the integer 5000 (JSON Schema agrees)."""
     if isinstance(value, float) and value.is_integer():

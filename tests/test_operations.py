@@ -7,7 +7,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import metrics
 from app.config import Settings
@@ -172,3 +172,21 @@ async def test_logs_carry_request_id_and_tenant_never_keys_or_numbers(
     assert key.split("_", 2)[2] not in joined
     assert "415 555" not in joined
     assert "4155550100" not in joined
+
+
+async def test_a_statement_over_its_timeout_is_a_503_not_a_hang(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    app = create_app(
+        settings.model_copy(update={"evaluator_enabled": False, "db_statement_timeout_ms": 200})
+    )
+    async with engine.connect() as locker:
+        await locker.execute(text("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE"))
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                response = await http.get("/v1/accounts", headers=bearer("tf_0123456789ab_x"))
+        await locker.rollback()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+    assert response.json()["detail"] == "The request took too long and was cancelled; retry later."
