@@ -190,3 +190,31 @@ async def test_a_statement_over_its_timeout_is_a_503_not_a_hang(
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "2"
     assert response.json()["detail"] == "The request took too long and was cancelled; retry later."
+
+
+@pytest.mark.parametrize(
+    "contact",
+    [
+        {"kind": "phone", "value": "+1 415 555 01999999999", "relationship": "self"},
+        {"kind": "email", "value": "li.wei@@example", "relationship": "self"},
+        {"kind": "phone", "value": "+1 415 555 0100", "relationship": "cousin-of-mine"},
+    ],
+)
+async def test_error_bodies_never_echo_personal_data(
+    client: httpx.AsyncClient, make_key: KeyMaker, contact: dict[str, str]
+) -> None:
+    key = await make_key()
+    body = account_body(contacts=[contact])
+    response = await client.put("/v1/accounts/PD-1", json=body, headers=bearer(key))
+    assert response.status_code == 422
+    assert contact["value"] not in response.text
+    assert "415 555" not in response.text and "li.wei" not in response.text
+    assert body["debtor"]["name"] not in response.text
+
+
+async def test_a_bad_key_is_never_echoed(client: httpx.AsyncClient, make_key: KeyMaker) -> None:
+    key = await make_key()
+    wrong = key[:-4] + "abcd"
+    response = await client.get("/v1/accounts", headers=bearer(wrong))
+    assert response.status_code == 401
+    assert wrong.split("_", 2)[2] not in response.text

@@ -23,7 +23,9 @@ def upgrade() -> None:
         sa.Column("key_id", sa.BigInteger(), nullable=False),
         sa.Column("bucket", sa.String(length=40), nullable=False),
         sa.Column("tat", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("tenant_id", "key_id", "bucket", name=op.f("pk_rate_limit_buckets")),
+        sa.PrimaryKeyConstraint(
+            "tenant_id", "key_id", "bucket", name=op.f("pk_rate_limit_buckets")
+        ),
         prefixes=["UNLOGGED"],
     )
 
