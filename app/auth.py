@@ -95,30 +95,26 @@ async def _touch(session: AsyncSession, api_key: ApiKey) -> None:
 
 
 async def authenticate(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session: AsyncSession, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
-    """In a short transaction of its own, before the request's session takes a connection."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
     key = credentials.credentials
     prefix = prefix_of(key)
     if prefix is None:
         raise Unauthorized()
-    async with request.app.state.sessionmaker() as session:
-        row = (
-            await session.execute(
-                select(ApiKey, Tenant)
-                .join(Tenant, Tenant.id == ApiKey.tenant_id)
-                .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
-            )
-        ).first()
-        if row is None or not hmac.compare_digest(row.ApiKey.digest, digest_of(key)):
-            raise Unauthorized()
-        api_key, tenant = row.ApiKey, row.Tenant
-        await _touch(session, api_key)
-        await session.commit()
-    principal = Principal(
+    row = (
+        await session.execute(
+            select(ApiKey, Tenant)
+            .join(Tenant, Tenant.id == ApiKey.tenant_id)
+            .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
+        )
+    ).first()
+    if row is None or not hmac.compare_digest(row.ApiKey.digest, digest_of(key)):
+        raise Unauthorized()
+    api_key, tenant = row.ApiKey, row.Tenant
+    await _touch(session, api_key)
+    return Principal(
         tenant_id=tenant.id,
         tenant_name=tenant.name,
         jurisdiction=tenant.jurisdiction,
@@ -128,25 +124,36 @@ async def authenticate(
         scopes=frozenset(api_key.scopes),
         partner=api_key.partner,
     )
-    request.state.principal = principal
-    tenant_var.set(principal.tenant_id)
-    return principal
 
 
 def require(*any_of: Scope) -> Callable[..., Awaitable[Principal]]:
     """A dependency: authenticated, holding one of `any_of`, within its rate limit; then
-    POST/PUT idempotency."""
+    POST/PUT idempotency.
+
+    The key, its last use and its rate limit are handled in one short transaction of their
+    own, committed before the request's session takes a connection: the rate-limit row is
+    locked only for that moment, and a request never holds two connections at once."""
     required = [scope.value for scope in any_of]
 
     async def dependency(
         request: Request,
         session: DbSession,
-        principal: Annotated[Principal, Depends(authenticate)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        if not principal.scopes.intersection(any_of):
+        async with request.app.state.sessionmaker() as guard:
+            principal = await authenticate(guard, credentials)
+            request.state.principal = principal
+            tenant_var.set(principal.tenant_id)
+            permitted = bool(principal.scopes.intersection(any_of))
+            if permitted:
+                settings = request.app.state.settings
+                request.state.rate_limit_headers = await ratelimit.take(
+                    guard, settings, principal.tenant_id, principal.key_id, required
+                )
+            await guard.commit()
+        if not permitted:
             needed = " or ".join(scope.value for scope in any_of)
             raise Forbidden(f"This API key lacks the {needed} scope.")
-        await ratelimit.check(request, principal.tenant_id, principal.key_id, required)
         await idempotency.begin(request, session, principal.tenant_id, principal.key_id)
         if request.method != "GET":
             # Every audit row of this request records the policy version in force.

@@ -14,15 +14,14 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from fastapi import Request
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import metrics
 from app.config import RateLimit, Settings
 from app.errors import TooManyRequests
 
 DEFAULT_BUCKET = "default"
-STATE_KEY = "rate_limit_headers"
 
 _GCRA = text(
     """
@@ -87,28 +86,28 @@ def decide(
     return Decision(False, bucket, limit, 0, math.ceil(ahead), max(1, math.ceil(wait)))
 
 
-async def check(request: Request, tenant_id: int, key_id: int, scopes: list[str]) -> None:
-    """Take one request from the key's bucket for this route, or refuse it with 429."""
-    settings: Settings = request.app.state.settings
+async def take(
+    session: AsyncSession, settings: Settings, tenant_id: int, key_id: int, scopes: list[str]
+) -> dict[str, str]:
+    """Take one request from the key's bucket for this route (its RateLimit headers), or
+    refuse it with 429. The caller commits soon: the bucket's row stays locked until then."""
     chosen = bucket_for(settings, scopes) if settings.rate_limits_enabled else None
     if chosen is None:
-        return
+        return {}
     bucket, limit = chosen
     interval = 1 / limit.per_second
-    async with request.app.state.sessionmaker() as session:
-        row = (
-            await session.execute(
-                _GCRA,
-                {
-                    "tenant_id": tenant_id,
-                    "key_id": key_id,
-                    "bucket": bucket,
-                    "interval": interval,
-                    "window": limit.burst * interval,
-                },
-            )
-        ).one()
-        await session.commit()
+    row = (
+        await session.execute(
+            _GCRA,
+            {
+                "tenant_id": tenant_id,
+                "key_id": key_id,
+                "bucket": bucket,
+                "interval": interval,
+                "window": limit.burst * interval,
+            },
+        )
+    ).one()
     decision = decide(bucket, limit, row.now, row.granted, row.previous or row.now)
     if not decision.allowed:
         metrics.rate_limited.labels(bucket).inc()
@@ -116,4 +115,4 @@ async def check(request: Request, tenant_id: int, key_id: int, scopes: list[str]
             f"Too many requests for this API key; retry in {decision.retry_after_seconds} s.",
             headers=decision.headers(),
         )
-    request.state.rate_limit_headers = decision.headers()
+    return decision.headers()

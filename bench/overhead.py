@@ -86,7 +86,7 @@ async def run(dsn: str, clients: int, seconds: float) -> None:
         await asyncio.to_thread(upgrade, url)
         key = await issue_key(url)
         base = Settings(database_url=url, evaluator_enabled=False, log_level="WARNING")
-        generous = {"default": RateLimit(per_second=1_000_000, burst=1_000_000)}
+        generous = {"default": RateLimit(per_second=100_000, burst=100_000)}
         for label, settings in (
             ("rate limits off", base.model_copy(update={"rate_limits_enabled": False})),
             ("rate limits on", base.model_copy(update={"rate_limits": generous})),
