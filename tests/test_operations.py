@@ -218,3 +218,14 @@ async def test_a_bad_key_is_never_echoed(client: httpx.AsyncClient, make_key: Ke
     response = await client.get("/v1/accounts", headers=bearer(wrong))
     assert response.status_code == 401
     assert wrong.split("_", 2)[2] not in response.text
+
+
+async def test_readiness_fails_when_the_schema_is_not_at_head(
+    client: httpx.AsyncClient, connection: AsyncConnection
+) -> None:
+    await connection.execute(text("UPDATE alembic_version SET version_num = 'c3a10f5e0003'"))
+    response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "c3a10f5e0003" in response.json()["detail"]
+    assert (await client.get("/healthz")).status_code == 200
