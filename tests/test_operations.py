@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from app import metrics
 from app.config import Settings
+from app.db.session import create_engine
 from app.logs import JsonFormatter
 from app.main import create_app
 from tests.conftest import KeyMaker, bearer
@@ -229,3 +230,20 @@ async def test_readiness_fails_when_the_schema_is_not_at_head(
     assert response.headers["content-type"] == "application/problem+json"
     assert "c3a10f5e0003" in response.json()["detail"]
     assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_every_connection_has_statement_and_idle_transaction_timeouts(
+    settings: Settings,
+) -> None:
+    assert settings.database_url
+    tuned = settings.model_copy(
+        update={"db_statement_timeout_ms": 1234, "db_idle_in_transaction_timeout_ms": 5678}
+    )
+    engine = create_engine(settings.database_url, tuned)
+    try:
+        async with engine.connect() as conn:
+            statement = await conn.scalar(text("SHOW statement_timeout"))
+            idle = await conn.scalar(text("SHOW idle_in_transaction_session_timeout"))
+    finally:
+        await engine.dispose()
+    assert (statement, idle) == ("1234ms", "5678ms")
