@@ -62,7 +62,8 @@ evaluator_last_pass = Gauge(
 )
 evaluator_lag = Gauge(
     "tactful_evaluator_lag_seconds",
-    "Seconds since the evaluator last finished a pass (or since start, before the first).",
+    "Seconds since this process's evaluator last finished a pass (or started, before the "
+    "first); 0 where the evaluator does not run.",
     registry=REGISTRY,
 )
 db_pool_size = Gauge("tactful_db_pool_size", "Connections the pool keeps open.", registry=REGISTRY)
@@ -73,12 +74,17 @@ db_pool_overflow = Gauge(
     "tactful_db_pool_overflow", "Connections open beyond the pool size.", registry=REGISTRY
 )
 
-_started = time.time()
+_evaluator_started: float | None = None
 _last_pass: float | None = None
 
 
 def method_label(method: str) -> str:
     return method if method in KNOWN_METHODS else "OTHER"
+
+
+def evaluator_started() -> None:
+    global _evaluator_started
+    _evaluator_started = time.time()
 
 
 def evaluator_pass_finished(evaluated: int) -> None:
@@ -91,7 +97,8 @@ def evaluator_pass_finished(evaluated: int) -> None:
 
 def render(engine: AsyncEngine | None) -> bytes:
     """The text exposition, with the gauges read at scrape time refreshed first."""
-    evaluator_lag.set(time.time() - (_last_pass or _started))
+    if _evaluator_started is not None:
+        evaluator_lag.set(time.time() - (_last_pass or _evaluator_started))
     pool = getattr(engine, "pool", None) if engine is not None else None
     if pool is not None and hasattr(pool, "checkedout"):
         db_pool_size.set(pool.size())

@@ -1,7 +1,9 @@
 """Metrics, security headers, CORS, key last-used time and what logs carry."""
 
+import asyncio
 import json
 import logging
+import time
 from datetime import timedelta
 
 import httpx
@@ -12,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from app import metrics
 from app.config import Settings
 from app.db.session import create_engine
+from app.evaluation.runner import run_forever
 from app.logs import JsonFormatter
 from app.main import create_app
 from tests.conftest import KeyMaker, bearer
@@ -247,3 +250,21 @@ async def test_every_connection_has_statement_and_idle_transaction_timeouts(
     finally:
         await engine.dispose()
     assert (statement, idle) == ("1234ms", "5678ms")
+
+
+async def test_the_evaluator_loop_reports_passes_and_stops_between_them(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    before = sample("tactful_evaluator_passes_total", result="ok")
+    stop = asyncio.Event()
+    loop = asyncio.create_task(run_forever(sessionmaker, 0.01, stop))
+    for _ in range(500):
+        if sample("tactful_evaluator_passes_total", result="ok") > before:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(loop, 10)
+    assert sample("tactful_evaluator_passes_total", result="ok") > before
+    assert 0 <= sample("tactful_evaluator_last_pass_timestamp_seconds") <= time.time()
+    metrics.render(None)
+    assert 0 <= sample("tactful_evaluator_lag_seconds") < 60

@@ -90,6 +90,7 @@ async def run_forever(
 ) -> None:
     """A pass every `interval` seconds until `stop` is set; a pass under way is finished."""
     stop = stop or asyncio.Event()
+    metrics.evaluator_started()
     while not stop.is_set():
         try:
             totals = await evaluate_all(sessionmaker)
