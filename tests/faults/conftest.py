@@ -50,6 +50,7 @@ def postgres() -> Iterator[Postgres]:
     yield pg
     pg.stop()
     shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.with_name(f"{data_dir.name}.lock").unlink(missing_ok=True)
 
 
 @pytest.fixture

@@ -66,7 +66,7 @@ async def test_sigterm_finishes_in_flight_requests_then_exits_zero(
                 for _ in range(100):
                     try:
                         await fresh.get("/healthz")
-                    except httpx.ConnectError:
+                    except httpx.TransportError:  # refused, or accepted then closed unserved
                         refused = True
                         break
                     await asyncio.sleep(0.05)

@@ -10,13 +10,8 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
-
-from app.config import async_database_url
 from app.db.resolve import with_database
-from tests.conftest import ROOT
+from tests.conftest import ROOT, _admin
 from tests.processes import Server, issue_key
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
@@ -24,19 +19,10 @@ SEED = os.environ.get("FUZZ_SEED", "1")
 SCHEMATHESIS = Path(os.sys.executable).parent / "schemathesis"
 
 
-async def _create_database(server_dsn: str) -> str:
-    name = f"fuzz_{uuid.uuid4().hex[:8]}"
-    engine = create_async_engine(
-        async_database_url(server_dsn), poolclass=NullPool, isolation_level="AUTOCOMMIT"
-    )
-    async with engine.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    await engine.dispose()
-    return with_database(server_dsn, name)
-
-
 async def test_the_api_keeps_its_openapi_contract(server_dsn: str, tmp_path: Path) -> None:
-    database = await _create_database(server_dsn)
+    name = f"fuzz_{uuid.uuid4().hex[:8]}"
+    await _admin(server_dsn, f'CREATE DATABASE "{name}"')
+    database = with_database(server_dsn, name)
     server = Server(database, tmp_path / "server.log")
     try:
         await server.start()
@@ -70,5 +56,6 @@ async def test_the_api_keeps_its_openapi_contract(server_dsn: str, tmp_path: Pat
         )
     finally:
         server.stop()
+        await _admin(server_dsn, f'DROP DATABASE "{name}" WITH (FORCE)')
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-20000:]
