@@ -31,6 +31,10 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
+## Contract fuzzing at depth (schemathesis, every check; `make test` runs a bounded pass)
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest -p no:cacheprovider tests/fuzz
+
 ## Regenerate openapi.md from the app's OpenAPI schema
 openapi: $(STAMP)
 	$(BIN)/python -m app.openapi_doc > openapi.md

@@ -10,20 +10,23 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import idempotency
-from app.clock import TenantClock
+from app import idempotency, ratelimit
+from app.clock import TenantClock, system_now
 from app.errors import Forbidden, Unauthorized
+from app.logs import tenant_var
 from app.models import ApiKey, Tenant
 from app.models.enums import Scope
 from app.policy_api.repository import PolicyRepository
 
+LAST_USED_EVERY = timedelta(minutes=1)
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer tf_...`")
 
 
@@ -75,10 +78,24 @@ def get_session(request: Request) -> AsyncSession:
 DbSession = Annotated[AsyncSession, Depends(get_session)]
 
 
+async def _touch(session: AsyncSession, api_key: ApiKey) -> None:
+    """Record the key's last use, at most once per LAST_USED_EVERY (not a write per request)."""
+    now = system_now()
+    if api_key.last_used_at is not None and api_key.last_used_at > now - LAST_USED_EVERY:
+        return
+    await session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.tenant_id == api_key.tenant_id,
+            ApiKey.id == api_key.id,
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= now - LAST_USED_EVERY),
+        )
+        .values(last_used_at=now)
+    )
+
+
 async def authenticate(
-    request: Request,
-    session: DbSession,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session: AsyncSession, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
@@ -96,7 +113,8 @@ async def authenticate(
     if row is None or not hmac.compare_digest(row.ApiKey.digest, digest_of(key)):
         raise Unauthorized()
     api_key, tenant = row.ApiKey, row.Tenant
-    principal = Principal(
+    await _touch(session, api_key)
+    return Principal(
         tenant_id=tenant.id,
         tenant_name=tenant.name,
         jurisdiction=tenant.jurisdiction,
@@ -106,19 +124,34 @@ async def authenticate(
         scopes=frozenset(api_key.scopes),
         partner=api_key.partner,
     )
-    request.state.principal = principal
-    return principal
 
 
 def require(*any_of: Scope) -> Callable[..., Awaitable[Principal]]:
-    """A dependency: authenticated, holding one of `any_of`; then POST/PUT idempotency."""
+    """A dependency: authenticated, holding one of `any_of`, within its rate limit; then
+    POST/PUT idempotency.
+
+    The key, its last use and its rate limit are handled in one short transaction of their
+    own, committed before the request's session takes a connection: the rate-limit row is
+    locked only for that moment, and a request never holds two connections at once."""
+    required = [scope.value for scope in any_of]
 
     async def dependency(
         request: Request,
         session: DbSession,
-        principal: Annotated[Principal, Depends(authenticate)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        if not principal.scopes.intersection(any_of):
+        async with request.app.state.sessionmaker() as guard:
+            principal = await authenticate(guard, credentials)
+            request.state.principal = principal
+            tenant_var.set(principal.tenant_id)
+            permitted = bool(principal.scopes.intersection(any_of))
+            if permitted:
+                settings = request.app.state.settings
+                request.state.rate_limit_headers = await ratelimit.take(
+                    guard, settings, principal.tenant_id, principal.key_id, required
+                )
+            await guard.commit()
+        if not permitted:
             needed = " or ".join(scope.value for scope in any_of)
             raise Forbidden(f"This API key lacks the {needed} scope.")
         await idempotency.begin(request, session, principal.tenant_id, principal.key_id)
@@ -127,7 +160,7 @@ def require(*any_of: Scope) -> Callable[..., Awaitable[Principal]]:
             await PolicyRepository(session).current(principal.tenant_id)
         return principal
 
-    dependency.required_scopes = [scope.value for scope in any_of]  # type: ignore[attr-defined]
+    dependency.required_scopes = required  # type: ignore[attr-defined]
     return dependency
 
 

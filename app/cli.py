@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -73,7 +74,16 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         host, port = args.host or settings.host, args.port or settings.port
         print(f"Tactful on http://{host}:{port}  (API docs: /docs)", file=sys.stderr)
         app = create_app(settings.model_copy(update={"database_url": db.url}))
-        uvicorn.run(app, host=host, port=port, log_config=None, timeout_graceful_shutdown=20)
+        # On SIGTERM uvicorn stops accepting, drains requests and background work, then
+        # raises the signal again; this handler makes that a normal exit (0).
+        signal.signal(signal.SIGTERM, lambda *_: None)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        )
     return 0
 
 

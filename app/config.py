@@ -3,8 +3,23 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RateLimit(BaseModel):
+    """A sustained rate with a burst allowance (GCRA): `burst` requests at once, then one
+    every 1/per_second seconds."""
+
+    per_second: float = Field(gt=0)
+    burst: int = Field(ge=1, le=100_000)
+
+
+def _default_rate_limits() -> dict[str, RateLimit]:
+    return {
+        "default": RateLimit(per_second=50, burst=100),
+        "events:write": RateLimit(per_second=20, burst=40),
+    }
 
 
 class Settings(BaseSettings):
@@ -34,6 +49,14 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
     db_statement_timeout_ms: int = Field(default=30_000, ge=100)
+    db_idle_in_transaction_timeout_ms: int = Field(default=60_000, ge=100)
+    rate_limits_enabled: bool = True
+    rate_limits: dict[str, RateLimit] = Field(
+        default_factory=_default_rate_limits,
+        description="Per key and scope; 'default' covers scopes not named.",
+    )
+    cors_origins: list[str] = Field(default_factory=list)
+    shutdown_grace_seconds: float = Field(default=20.0, gt=0)
     bootstrap_demo: bool = Field(
         default=True, description="On an embedded database's first start, create a demo tenant."
     )

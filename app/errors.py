@@ -83,6 +83,10 @@ class ValidationFailed(AppError):
     status, title, slug = 422, "Unprocessable Content", "validation-error"
 
 
+class TooManyRequests(AppError):
+    status, title, slug = 429, "Too Many Requests", "rate-limited"
+
+
 class ServiceUnavailable(AppError):
     status, title, slug = 503, "Service Unavailable", "service-unavailable"
 

@@ -16,8 +16,21 @@ from pydantic import (
 
 MAX_MONEY = 10**15
 
-Money = Annotated[int, Strict(), Field(ge=0, le=MAX_MONEY, description="Integer minor units.")]
-PositiveMoney = Annotated[int, Strict(), Field(gt=0, le=MAX_MONEY)]
+
+def _integral(value: object) -> object:
+    """JSON has one number type: 5000.0 is the integer 5000 (JSON Schema agrees)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Money = Annotated[
+    int,
+    Strict(),
+    Field(ge=0, le=MAX_MONEY, description="Integer minor units."),
+    BeforeValidator(_integral),
+]
+PositiveMoney = Annotated[int, Strict(), Field(gt=0, le=MAX_MONEY), BeforeValidator(_integral)]
 
 
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
@@ -40,17 +53,19 @@ def _plausible_instant(value: datetime) -> datetime:
     return value
 
 
+# The schema states the year range too, so a client (or a fuzzer) can know it.
+_PLAUSIBLE_YEAR = {"pattern": r"^(19|20|21)[0-9]{2}-"}
 Day = Annotated[
     date,
     BeforeValidator(_text_only),
     AfterValidator(_plausible_date),
-    Field(description="YYYY-MM-DD"),
+    Field(description="YYYY-MM-DD", json_schema_extra=_PLAUSIBLE_YEAR),
 ]
 Instant = Annotated[
     AwareDatetime,
     BeforeValidator(_text_only),
     AfterValidator(_plausible_instant),
-    Field(description="RFC 3339 with offset"),
+    Field(description="RFC 3339 with offset", json_schema_extra=_PLAUSIBLE_YEAR),
 ]
 
 
@@ -98,7 +113,12 @@ def _time_zone(value: str) -> str:
     return value
 
 
-Currency = Annotated[str, Strict(), AfterValidator(_currency)]
+Currency = Annotated[
+    str,
+    Strict(),
+    AfterValidator(_currency),
+    Field(json_schema_extra={"enum": sorted(_CURRENCIES)}),
+]
 TimeZone = Annotated[str, Strict(), StringConstraints(max_length=64), AfterValidator(_time_zone)]
 Locale = Annotated[
     str,

@@ -2,11 +2,13 @@
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.accounts.router import router as accounts_router
@@ -33,11 +35,14 @@ from app.sandbox.router import router as sandbox_router
 from app.webhooks import worker as webhook_worker
 from app.webhooks.router import router as webhooks_router
 
+log = logging.getLogger("tactful.app")
 DESCRIPTION = """Collections case management: firm, step by step, never abusive.
 
 Authenticate with `Authorization: Bearer <api key>`. Errors are `application/problem+json`
 (RFC 9457). Every POST and PUT accepts an `Idempotency-Key` header. Lists are
-cursor-paginated (`limit` 1..500, `cursor`)."""
+cursor-paginated (`limit` 1..500, `cursor`). No string may contain U+0000 (NUL). Requests
+are rate-limited per API key (429 with `Retry-After`; `RateLimit` and `RateLimit-Policy`
+headers, IETF draft)."""
 
 
 def _problem_json_in_openapi(app: FastAPI) -> None:
@@ -80,11 +85,13 @@ def create_app(
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set; start the service with `tactful serve`.")
         engine = create_engine(settings.database_url, settings)
+        app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        stop = asyncio.Event()
         evaluator = None
         if settings.evaluator_enabled:
             evaluator = asyncio.create_task(
-                run_forever(app.state.sessionmaker, settings.evaluator_interval_seconds)
+                run_forever(app.state.sessionmaker, settings.evaluator_interval_seconds, stop)
             )
         summaries = asyncio.create_task(portfolio_summaries.run_forever(app.state.sessionmaker))
         deliveries = None
@@ -95,12 +102,21 @@ def create_app(
         try:
             yield
         finally:
-            for task in (summaries, deliveries, evaluator):
+            # Requests have drained (uvicorn waits for them); let a pass under way finish.
+            stop.set()
+            if evaluator is not None:
+                try:
+                    await asyncio.wait_for(evaluator, settings.shutdown_grace_seconds)
+                except TimeoutError:
+                    log.warning("evaluator did not finish in time; its pass is rolled back")
+            # A delivery cut short keeps its lease and is sent again later (at least once).
+            for task in (summaries, deliveries):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
             await engine.dispose()
+            log.info("shut down")
 
     app = FastAPI(
         title="Tactful",
@@ -114,6 +130,14 @@ def create_app(
         app.state.sessionmaker = sessionmaker
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
+            expose_headers=["X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy"],
+        )
     app.add_middleware(RequestContextMiddleware)
     _problem_json_in_openapi(app)
     for router in (

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
-from app.config import Settings, async_database_url
+from app.config import RateLimit, Settings, async_database_url
 from app.db.migrations import upgrade
 from app.db.resolve import with_database
 from app.main import create_app
@@ -93,7 +93,11 @@ def database_url(server_dsn: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, max_body_bytes=256 * 1024)
+    # Tests send bursts no client would; tests/test_rate_limits.py sets tight limits itself.
+    generous = RateLimit(per_second=10_000, burst=10_000)
+    return Settings(
+        database_url=database_url, max_body_bytes=256 * 1024, rate_limits={"default": generous}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -156,10 +160,14 @@ def bearer(key: str) -> dict[str, str]:
 
 
 async def table_counts(connection: AsyncConnection) -> dict[str, int]:
-    """Row counts of every table, to prove a rejected request changed nothing."""
+    """Row counts of every table, to prove a rejected request changed nothing. Rate-limit
+    state is left out: every request, rejected or not, spends from its key's budget."""
     names = (
         await connection.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'rate_limit_buckets' ORDER BY 1"
+            )
         )
     ).scalars()
     counts = {}

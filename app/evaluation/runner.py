@@ -4,13 +4,14 @@ It is a transaction boundary like a request: each batch commits on its own.
 """
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import idempotency
+from app import idempotency, metrics
 from app.clock import TenantClock
 from app.evaluation.context import Actor
 from app.evaluation.service import evaluate_due
@@ -84,10 +85,18 @@ async def evaluate_all(
     return totals
 
 
-async def run_forever(sessionmaker: async_sessionmaker[AsyncSession], interval: float) -> None:
-    while True:
+async def run_forever(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    interval: float,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """A pass every `interval` seconds until `stop` is set; a pass under way is finished."""
+    stop = stop or asyncio.Event()
+    metrics.evaluator_started()
+    while not stop.is_set():
         try:
             totals = await evaluate_all(sessionmaker)
+            metrics.evaluator_pass_finished(totals.evaluated)
             if totals.evaluated:
                 log.info(
                     "evaluation pass",
@@ -96,5 +105,7 @@ async def run_forever(sessionmaker: async_sessionmaker[AsyncSession], interval: 
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            metrics.evaluator_passes.labels("failed").inc()
             log.warning("evaluation pass failed", extra={"error": type(exc).__name__})
-        await asyncio.sleep(interval)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)

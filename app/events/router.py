@@ -1,10 +1,11 @@
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
+from app import metrics
 from app.auth import DbSession, EventsWriter
 from app.events import service
 from app.events.schemas import MAX_EVENTS, EventBatchIn, EventBatchOut
 from app.http.openapi import WRITE_ERRORS
-from app.http.routing import TransactionalRoute
+from app.http.routing import TransactionalRoute, after_commit
 
 router = APIRouter(prefix="/v1/events", tags=["events"], route_class=TransactionalRoute)
 
@@ -36,6 +37,14 @@ _TYPES = (
     ),
 )
 async def ingest_events(
-    body: EventBatchIn, principal: EventsWriter, session: DbSession
+    request: Request, body: EventBatchIn, principal: EventsWriter, session: DbSession
 ) -> EventBatchOut:
-    return await service.ingest(session, principal, body.events)
+    result = await service.ingest(session, principal, body.events)
+
+    def count() -> None:
+        metrics.events.labels("applied").inc(result.applied)
+        metrics.events.labels("duplicate").inc(result.duplicates)
+        metrics.events.labels("rejected").inc(result.rejected)
+
+    after_commit(request, count)
+    return result

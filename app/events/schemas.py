@@ -84,19 +84,24 @@ class Envelope(Strict):
 
 
 _LOOSE_EVENT_SCHEMA: dict[str, Any] = {
-    "type": "object",
+    # Deliberately unconstrained: any item is accepted into the batch and judged on its own,
+    # so a bad item is `rejected` in `results` and never fails the request (api.md).
     "description": (
-        "One event; validated by the service, so a bad item is `rejected` in `results` "
-        "and never fails the request. `data` depends on `type` (see the README)."
+        "One event, an object: `id` (1..100 characters, unique per tenant), `type` (one of "
+        + ", ".join(f"`{t.value}`" for t in EventType)
+        + "), `occurred_at` (RFC 3339 date-time), `account_ref` (1..100 characters) and "
+        "`data` (an object; its fields depend on `type`). Validated per item: a bad item is "
+        "`rejected` in `results` and never fails the request."
     ),
-    "properties": {
-        "id": {"type": "string", "maxLength": 100, "description": "Unique per tenant."},
-        "type": {"type": "string", "enum": [t.value for t in EventType]},
-        "occurred_at": {"type": "string", "format": "date-time"},
-        "account_ref": {"type": "string", "maxLength": 100},
-        "data": {"type": "object"},
-    },
-    "required": ["id", "type", "occurred_at", "account_ref"],
+    "examples": [
+        {
+            "id": "evt-1",
+            "type": "payment.received",
+            "occurred_at": "2026-11-01T09:00:00Z",
+            "account_ref": "L-1",
+            "data": {"amount": 5000, "payment_ref": "pay-1"},
+        }
+    ],
 }
 LooseEvent = Annotated[Any, WithJsonSchema(_LOOSE_EVENT_SCHEMA)]
 

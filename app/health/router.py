@@ -1,8 +1,9 @@
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from sqlalchemy import text
 
+from app import metrics
 from app.errors import ServiceUnavailable
 from app.http.openapi import Problem
 
@@ -35,3 +36,14 @@ async def readyz(request: Request) -> dict[str, Any]:
     if current != expected:
         raise ServiceUnavailable(f"The schema is at {current}, expected {expected}.")
     return {"status": "ready", "migration": current}
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics of this process (text exposition format)",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+async def get_metrics(request: Request) -> Response:
+    body = metrics.render(getattr(request.app.state, "engine", None))
+    return Response(body, media_type=metrics.CONTENT_TYPE)

@@ -1,4 +1,5 @@
-"""Request id, access log (route template, never the query) and the body size limit."""
+"""Request id, access log and metrics (route template, never the query), security and
+rate-limit headers, and the body size limit."""
 
 import logging
 import time
@@ -7,12 +8,36 @@ import uuid
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import metrics
 from app.errors import PayloadTooLarge
 from app.http.problems import problem_response
 from app.logs import request_id_var, tenant_var
 
 log = logging.getLogger("tactful.access")
 _MAX_REQUEST_ID = 100
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+# The API returns data, never pages: nothing may run, load or frame it, nor be cached.
+_API_HEADERS = [
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"cache-control", b"no-store"),
+]
+# Swagger UI and ReDoc load scripts and styles; they still may not be framed.
+_DOCS_HEADERS = [(b"content-security-policy", b"frame-ancestors 'none'")]
+_DOCS_PATHS = ("/docs", "/redoc")
+
+
+def _extra_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
+    path: str = scope.get("path", "")
+    headers = list(_SECURITY_HEADERS)
+    headers += _DOCS_HEADERS if path.startswith(_DOCS_PATHS) else _API_HEADERS
+    limits: dict[str, str] = (scope.get("state") or {}).get("rate_limit_headers") or {}
+    headers += [(name.lower().encode(), value.encode()) for name, value in limits.items()]
+    return headers
 
 
 class RequestContextMiddleware:
@@ -38,7 +63,10 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+                headers = message.setdefault("headers", [])
+                present = {name.lower() for name, _ in headers}
+                headers.append((b"x-request-id", request_id.encode()))
+                headers.extend(h for h in _extra_headers(scope) if h[0] not in present)
             await send(message)
 
         try:
@@ -49,13 +77,18 @@ class RequestContextMiddleware:
             principal = state.get("principal")
             if principal is not None:
                 tenant_var.set(principal.tenant_id)
+            template = getattr(route, "path", "unmatched")
+            method = metrics.method_label(scope["method"])
+            elapsed = time.perf_counter() - started
+            metrics.http_requests.labels(method, template, str(status)).inc()
+            metrics.http_duration.labels(method, template).observe(elapsed)
             log.info(
                 "request",
                 extra={
-                    "method": scope["method"],
-                    "route": getattr(route, "path", "unmatched"),
+                    "method": method,
+                    "route": template,
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(elapsed * 1000, 2),
                 },
             )
             request_id_var.reset(request_token)

@@ -1,22 +1,25 @@
 """Every failure leaves as application/problem+json; nothing else renders errors."""
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from app.errors import (
     PROBLEM_JSON,
     AppError,
-    BadRequest,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     ValidationFailed,
     field_error,
+    invalid,
 )
 from app.idempotency import IdempotentReplay, replay_response
 
@@ -47,6 +50,30 @@ def validation_problem(exc: RequestValidationError) -> ValidationFailed:
     return ValidationFailed(f"The request is invalid: {fields}.", errors=errors)
 
 
+def _route_methods(app: FastAPI) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+        app.state, "route_methods", None
+    )
+    if table is None:
+        table = [
+            (compile_path(context.path)[0], frozenset(context.methods or ()))
+            for context in iter_route_contexts(app.routes)
+            if context.path
+        ]
+        app.state.route_methods = table
+    return table
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (a route serves one method or two)."""
+    path = request.url.path
+    methods: set[str] = set()
+    for pattern, route_methods in _route_methods(request.app):
+        if pattern.match(path):
+            methods |= route_methods
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     async def on_app_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, AppError)
@@ -65,10 +92,12 @@ def install(app: FastAPI) -> None:
             error = NotFound(f"No route matches {request.url.path}.")
         elif exc.status_code == 405:
             error = MethodNotAllowed(f"{request.method} is not allowed here.")
+            exc.headers = {"Allow": ", ".join(allowed_methods(request))}
         elif exc.status_code == 413:
             error = PayloadTooLarge("The request body is too large.")
         elif exc.status_code == 400:
-            error = BadRequest("The request body could not be read.")
+            # A body that is not UTF-8 is malformed JSON, like any other unparsable body.
+            error = invalid(("body",), "malformed JSON")
         else:
             error = AppError(str(exc.detail))
             error.status, error.title = exc.status_code, str(exc.detail)

@@ -17,11 +17,19 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 
 from app import idempotency
+from app.db import faults
 from app.errors import AppError, Conflict, ServiceUnavailable, UnsupportedMediaType, invalid
 from app.idempotency import IdempotentReplay
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 log = logging.getLogger("tactful.errors")
+
+
+def after_commit(request: Request, callback: Callable[[], None]) -> None:
+    """Run `callback` once this request's transaction has committed (e.g. to count metrics)."""
+    callbacks: list[Callable[[], None]] = getattr(request.state, "after_commit", [])
+    callbacks.append(callback)
+    request.state.after_commit = callbacks
 
 
 def _is_json(content_type: str) -> bool:
@@ -35,6 +43,25 @@ def _required_scopes(dependant: Dependant) -> list[str]:
         found.extend(getattr(dep.call, "required_scopes", ()))
         found.extend(_required_scopes(dep))
     return found
+
+
+def _as_problem(exc: Exception) -> AppError:
+    """A failure below the handler as a problem: 503 when the database cannot serve (the
+    client retries after Retry-After), 409 for a lost race, else a 500 without details."""
+    if faults.pool_exhausted(exc):
+        return ServiceUnavailable(
+            "All database connections are busy; retry shortly.", retry_after=1
+        )
+    if faults.sqlstate(exc) == faults.STATEMENT_TIMEOUT:
+        return ServiceUnavailable("The request took too long and was cancelled; retry later.")
+    if faults.database_unavailable(exc):
+        return ServiceUnavailable("The database is unavailable; retry shortly.")
+    if isinstance(exc, sa_exc.IntegrityError):
+        # A concurrent request won a race on a unique key; the client may retry.
+        return Conflict("The request conflicts with a concurrent change; retry it.")
+    cause = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+    log.error("unhandled error", extra={"error": type(cause).__name__})
+    return AppError("An unexpected error occurred; it has been logged.")
 
 
 class TransactionalRoute(APIRoute):
@@ -65,26 +92,13 @@ class TransactionalRoute(APIRoute):
                     if response.status_code < 400:
                         await idempotency.remember(request, session, response)
                         await session.commit()
+                        for callback in getattr(request.state, "after_commit", ()):
+                            callback()
                     return response
             except (AppError, HTTPException, RequestValidationError, IdempotentReplay):
                 raise
-            except (sa_exc.TimeoutError, sa_exc.InterfaceError, ConnectionError, OSError) as exc:
-                raise ServiceUnavailable("The database is unavailable; retry shortly.") from exc
-            except sa_exc.OperationalError as exc:
-                if exc.connection_invalidated or "cannot connect" in str(exc).lower():
-                    raise ServiceUnavailable("The database is unavailable; retry shortly.") from exc
-                raise
-            except sa_exc.IntegrityError as exc:
-                # A concurrent request won a race on a unique key; the client may retry.
-                raise Conflict("The request conflicts with a concurrent change; retry it.") from exc
-            except sa_exc.DBAPIError as exc:
-                if exc.connection_invalidated:
-                    raise ServiceUnavailable("The database is unavailable; retry shortly.") from exc
-                log.error("database error", extra={"error": type(exc.orig).__name__})
-                raise AppError("An unexpected error occurred; it has been logged.") from exc
             except Exception as exc:
-                # Raised here, the 500 still passes the request-id middleware on its way out.
-                log.error("unhandled error", extra={"error": type(exc).__name__})
-                raise AppError("An unexpected error occurred; it has been logged.") from exc
+                # Raised here, the error still passes the request-id middleware on its way out.
+                raise _as_problem(exc) from exc
 
         return transactional_handler

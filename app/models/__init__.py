@@ -13,7 +13,7 @@ from app.models.reports import (
     PortfolioSummary,
     PortfolioSummaryState,
 )
-from app.models.tenancy import ApiKey, IdempotencyRecord, Tenant
+from app.models.tenancy import ApiKey, IdempotencyRecord, RateLimitBucket, Tenant
 from app.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "PortfolioSummary",
     "PortfolioSummaryState",
     "Promise",
+    "RateLimitBucket",
     "StageChange",
     "Tenant",
     "WebhookDelivery",

@@ -64,3 +64,16 @@ class IdempotencyRecord(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), index=True
     )
+
+
+class RateLimitBucket(Base):
+    """GCRA state per API key and limit bucket: the theoretical arrival time of the next
+    request. UNLOGGED: no WAL per request; a crash only forgets who was being throttled."""
+
+    __tablename__ = "rate_limit_buckets"
+    __table_args__ = {"prefixes": ["UNLOGGED"]}
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tat: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -10,7 +10,13 @@ from functools import cache
 from typing import Annotated, Any, NoReturn
 from zoneinfo import available_timezones
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from app.policy.names import (
@@ -108,7 +114,9 @@ class StagePolicy(StrictModel):
     name: StageName
     dwell_days: float = Field(ge=0, description="Minimum days in the stage (× tier multiplier).")
     advance_when: list[Condition] = Field(
-        default_factory=list, description="Any one condition (all of its fields) triggers."
+        default_factory=list,
+        max_length=20,
+        description="Any one condition (all of its fields) triggers.",
     )
 
 
@@ -210,16 +218,17 @@ class PolicyDocument(StrictModel):
     jurisdiction: Jurisdiction = Field(
         default="us_reg_f", description="Default for accounts whose event names none."
     )
-    candidate_timezones: list[str] = Field(
+    candidate_timezones: list[Annotated[str, StringConstraints(max_length=64)]] = Field(
         default_factory=lambda: list(DEFAULT_TIMEZONES),
         min_length=1,
+        max_length=50,
         description="IANA zones a contact of unknown zone may be in; a call must fit them all.",
     )
     reports_to_credit_bureau: bool = False
     takes_legal_action: bool = False
     contact_employers: bool = False
     tiering: Tiering = Field(default_factory=Tiering)
-    ladder: list[StagePolicy] = Field(default_factory=_default_ladder)
+    ladder: list[StagePolicy] = Field(default_factory=_default_ladder, max_length=20)
     promises: PromiseRules = Field(default_factory=PromiseRules)
     cadence: Cadence = Field(default_factory=Cadence)
     packs: dict[Jurisdiction, ContactPack] = Field(default_factory=_default_packs)

@@ -56,6 +56,7 @@ class ContactPack(StrictModel):
     third_party: ThirdPartyRules
     hard_stop_holds: list[HoldKindName] = Field(
         default_factory=list,
+        max_length=20,
         description="Hold kinds that stop all contact in this jurisdiction, besides the "
         "universal stops (cease, bankruptcy, deceased, do_not_contact, wrong_number).",
     )
