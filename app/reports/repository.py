@@ -102,6 +102,14 @@ class ReportRepository:
                 JOIN contacts AS c ON c.tenant_id = i.tenant_id AND c.id = i.contact_id
                 WHERE i.tenant_id = :tenant_id AND i.channel = 'call'
                   AND i.occurred_at >= :start AND i.occurred_at < :end {self.scope}
+                UNION ALL
+                SELECT l.account_id, 'outbound', false,
+                       CAST(l.leased_at AT TIME ZONE :zone AS date), a.tier, a.stage
+                FROM dialer_leases AS l
+                JOIN accounts AS a ON a.tenant_id = l.tenant_id AND a.id = l.account_id
+                WHERE l.tenant_id = :tenant_id
+                  AND l.released_at IS NULL AND l.interaction_id IS NULL
+                  AND l.leased_at >= :start AND l.leased_at < :end {self.scope}
             )
             SELECT coalesce(h.tier, calls.tier_now) AS tier,
                    CASE WHEN h.account_id IS NULL THEN calls.stage_now ELSE h.stage END AS stage,

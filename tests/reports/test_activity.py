@@ -179,3 +179,39 @@ async def test_bad_periods_are_422(
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["errors"][0]["loc"] == ["query", field]
+
+
+async def test_unreported_leases_count_as_attempts(
+    book: Portfolio, connection: AsyncConnection
+) -> None:
+    """A lease is an attempt until it is released unused; a reported one is its interaction."""
+    before = await book.get("/v1/reports/contacts", **PERIOD)
+    reported = (await connection.execute(text("SELECT id FROM interactions LIMIT 1"))).scalar()
+    for released, interaction in (
+        (None, None),  # expired or still live, no outcome: an attempt
+        (datetime(2026, 12, 15, 13, 5, tzinfo=UTC), None),  # given back unused: none
+        (None, reported),  # reported: counted once, as its interaction
+    ):
+        await connection.execute(
+            text(
+                "INSERT INTO dialer_leases (tenant_id, id, task_row_id, account_id, debtor_id, "
+                "contact_id, purpose, key_id, leased_at, expires_at, released_at, "
+                "interaction_id) SELECT a.tenant_id, gen_random_uuid(), 0, a.id, a.debtor_id, "
+                "c.id, 'collect', 0, CAST(:at AS timestamptz), "
+                "CAST(:at AS timestamptz) + interval '5 minutes', :released, :interaction "
+                "FROM accounts a JOIN contacts c ON c.tenant_id = a.tenant_id "
+                "AND c.account_id = a.id AND c.relationship = 'self' WHERE a.ref = 'R-2'"
+            ),
+            {
+                "at": datetime(2026, 12, 15, 13, tzinfo=UTC),
+                "released": released,
+                "interaction": interaction,
+            },
+        )
+    after = await book.get("/v1/reports/contacts", **PERIOD)
+
+    def total(report: Any, key: str) -> int:
+        return sum(int(row[key]) for row in report["rows"])
+
+    assert total(after, "attempts") == total(before, "attempts") + 1
+    assert total(after, "right_party_contacts") == total(before, "right_party_contacts")
