@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     webhooks_enabled: bool = Field(
         default=True, description="Run the webhook delivery worker inside `tactful serve`."
     )
+    report_summaries_enabled: bool = Field(
+        default=True,
+        description="Keep the portfolio report's summaries fresh inside `tactful serve`.",
+    )
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)

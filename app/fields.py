@@ -1,5 +1,6 @@
 """Field types shared by every request schema: strict, bounded, and named in errors."""
 
+import re
 import zoneinfo
 from datetime import date, datetime
 from functools import lru_cache
@@ -17,7 +18,7 @@ from pydantic import (
 MAX_MONEY = 10**15
 
 
-def _integral(value: object) -> object:
+def integral(value: object) -> object:
     """JSON has one number type: 5000.0 is the integer 5000 (JSON Schema agrees)."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -28,17 +29,28 @@ Money = Annotated[
     int,
     Strict(),
     Field(ge=0, le=MAX_MONEY, description="Integer minor units."),
-    BeforeValidator(_integral),
+    BeforeValidator(integral),
 ]
-PositiveMoney = Annotated[int, Strict(), Field(gt=0, le=MAX_MONEY), BeforeValidator(_integral)]
+PositiveMoney = Annotated[int, Strict(), Field(gt=0, le=MAX_MONEY), BeforeValidator(integral)]
 
 
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
 
 
-def _text_only(value: object) -> object:
-    if not isinstance(value, str):
-        raise ValueError("must be a string")
+# Without these, a bare number such as "0" would be read as a Unix timestamp.
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _iso_day(value: object) -> object:
+    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
+        raise ValueError("must be a date, YYYY-MM-DD")
+    return value
+
+
+def _iso_instant(value: object) -> object:
+    if not isinstance(value, str) or not _ISO_INSTANT.match(value):
+        raise ValueError("must be an RFC 3339 date-time with an offset")
     return value
 
 
@@ -57,13 +69,13 @@ def _plausible_instant(value: datetime) -> datetime:
 _PLAUSIBLE_YEAR = {"pattern": r"^(19|20|21)[0-9]{2}-"}
 Day = Annotated[
     date,
-    BeforeValidator(_text_only),
+    BeforeValidator(_iso_day),
     AfterValidator(_plausible_date),
     Field(description="YYYY-MM-DD", json_schema_extra=_PLAUSIBLE_YEAR),
 ]
 Instant = Annotated[
     AwareDatetime,
-    BeforeValidator(_text_only),
+    BeforeValidator(_iso_instant),
     AfterValidator(_plausible_instant),
     Field(description="RFC 3339 with offset", json_schema_extra=_PLAUSIBLE_YEAR),
 ]

@@ -93,7 +93,9 @@ def create_app(
             evaluator = asyncio.create_task(
                 run_forever(app.state.sessionmaker, settings.evaluator_interval_seconds, stop)
             )
-        summaries = asyncio.create_task(portfolio_summaries.run_forever(app.state.sessionmaker))
+        summaries = None
+        if settings.report_summaries_enabled:
+            summaries = asyncio.create_task(portfolio_summaries.run_forever(app.state.sessionmaker))
         deliveries = None
         if settings.webhooks_enabled:
             deliveries = asyncio.create_task(

@@ -69,7 +69,12 @@ async def test_events_are_counted_by_outcome_once_committed(
 
 
 async def test_pool_gauges_are_read_from_the_engine(settings: Settings) -> None:
-    app = create_app(settings.model_copy(update={"evaluator_enabled": False}))
+    quiet = {
+        "evaluator_enabled": False,
+        "webhooks_enabled": False,
+        "report_summaries_enabled": False,
+    }
+    app = create_app(settings.model_copy(update=quiet))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
