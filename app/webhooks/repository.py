@@ -213,3 +213,11 @@ async def record(
                 "ids": [d.endpoint_id for d in gone],
             },
         )
+
+
+async def backlog(session: AsyncSession) -> int:
+    """Deliveries still pending, over every tenant (the due index covers them)."""
+    return int(await session.scalar(_BACKLOG) or 0)
+
+
+_BACKLOG = text("SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'")

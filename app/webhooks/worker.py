@@ -15,6 +15,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks.webhooks import Webhook
 
+from app import metrics
 from app.clock import system_now
 from app.config import Settings
 from app.webhooks import repository
@@ -24,6 +25,7 @@ from app.webhooks.urls import RefusedUrl, check_url
 log = logging.getLogger("tactful.webhooks")
 
 # After the first attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h; then the delivery fails.
+RESULTS = {"delivered": "delivered", "pending": "retry", "failed": "failed"}
 RETRY_DELAYS = tuple(timedelta(seconds=s) for s in (5, 300, 1800, 7200, 18000, 36000, 36000))
 MAX_RETRY_AFTER = timedelta(hours=24)
 BATCH = 200
@@ -107,8 +109,10 @@ async def deliver_once(
             break
     async with sessionmaker() as session:
         leased = await repository.lease(session, at, lease_until, batch)
+        pending = await repository.backlog(session)
         await session.commit()
     if not leased:
+        metrics.webhook_round([], pending)
         return 0
     limit = asyncio.Semaphore(settings.webhook_concurrency)
 
@@ -120,6 +124,8 @@ async def deliver_once(
     async with sessionmaker() as session:
         await repository.record(session, list(outcomes), at, lease_until)
         await session.commit()
+    finished = sum(o.status != "pending" for o in outcomes)
+    metrics.webhook_round([RESULTS[o.status] for o in outcomes], pending - finished)
     return len(leased)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from standardwebhooks.webhooks import Webhook
 
+from app import metrics
 from app.clock import system_now
 from app.config import Settings
 from app.main import create_app
@@ -214,6 +215,7 @@ async def test_retry_schedule_retry_after_and_410(
     await hooks.account("W-3")
     await hooks.pay("W-3")
     receiver.script = [(500, {}), (503, {}), (429, {"Retry-After": "7200"}), (502, {}), (410, {})]
+    retried, failed = delivered("retry"), delivered("failed")
     at = system_now()
     waits = []
     for _ in range(4):
@@ -224,7 +226,9 @@ async def test_retry_schedule_retry_after_and_410(
         next_at = due.scalar_one()
         waits.append(next_at - at)
         assert await hooks.deliver(next_at - timedelta(seconds=1)) == 0  # not before its time
+        assert metrics.REGISTRY.get_sample_value("tactful_webhook_backlog") == 1
         at = next_at
+    assert delivered("retry") == retried + 4
     assert waits == [
         timedelta(seconds=5),
         timedelta(minutes=5),
@@ -238,6 +242,8 @@ async def test_retry_schedule_retry_after_and_410(
         5,
         410,
     )
+    assert delivered("failed") == failed + 1
+    assert metrics.REGISTRY.get_sample_value("tactful_webhook_backlog") == 0
     listed = (await hooks.client.get("/v1/webhooks", headers=hooks.auth)).json()["items"]
     assert listed[0]["status"] == "disabled" and "410" in listed[0]["disabled_reason"]
     await hooks.pay("W-3", 2)  # a disabled endpoint gets nothing more
@@ -247,6 +253,13 @@ async def test_retry_schedule_retry_after_and_410(
     )
     assert refused.status_code == 409
     assert len(receiver.received) == 5
+
+
+def delivered(result: str) -> float:
+    return (
+        metrics.REGISTRY.get_sample_value("tactful_webhook_deliveries_total", {"result": result})
+        or 0.0
+    )
 
 
 def test_the_schedule_ends_in_failure() -> None:
