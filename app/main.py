@@ -87,6 +87,10 @@ def create_app(
         engine = create_engine(settings.database_url, settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        read_engine = None
+        if settings.database_read_url:  # reports read a replica
+            read_engine = create_engine(settings.database_read_url, settings, "tactful-read")
+            app.state.read_sessionmaker = create_sessionmaker(read_engine)
         stop = asyncio.Event()
         evaluator = None
         if settings.evaluator_enabled:
@@ -116,6 +120,8 @@ def create_app(
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
             await engine.dispose()
+            if read_engine is not None:
+                await read_engine.dispose()
             log.info("shut down")
 
     app = FastAPI(

@@ -3,7 +3,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.auth import DbSession, ReportsReader
+from app.auth import ReadSession, ReportsReader
 from app.http.openapi import NOT_ACCEPTABLE, READ_ERRORS
 from app.http.routing import TransactionalRoute
 from app.reports import service
@@ -58,7 +58,7 @@ Balances are summed per currency, never across currencies. `totals_by_status` co
 account (delinquent, cured, closed, charged_off) per currency. {SCOPE}""",
     responses=_csv(PortfolioReport),
 )
-async def portfolio(request: Request, principal: ReportsReader, session: DbSession) -> Response:
+async def portfolio(request: Request, principal: ReportsReader, session: ReadSession) -> Response:
     fmt = negotiate(request)
     report = await service.portfolio(session, principal)
     return render(report, list(report.rows), fmt)
@@ -77,7 +77,7 @@ due date + grace), `pending`, `cancelled` (replaced by a newer promise). `kept_r
 async def promises(
     request: Request,
     principal: ReportsReader,
-    session: DbSession,
+    session: ReadSession,
     from_: From = None,
     to: To = None,
 ) -> Response:
@@ -100,7 +100,7 @@ move to a later bucket; `rate` = count / accounts that were in `from_bucket` on 
 async def roll_rates(
     request: Request,
     principal: ReportsReader,
-    session: DbSession,
+    session: ReadSession,
     from_: From = None,
     to: To = None,
 ) -> Response:
@@ -123,7 +123,7 @@ whose outcome is not `no_answer`, `busy`, `voicemail`, `wrong_number` or
 async def contacts(
     request: Request,
     principal: ReportsReader,
-    session: DbSession,
+    session: ReadSession,
     from_: From = None,
     to: To = None,
 ) -> Response:
@@ -144,7 +144,7 @@ already happened is stored and flagged), by the account's pack and rule. {SCOPE}
 async def compliance(
     request: Request,
     principal: ReportsReader,
-    session: DbSession,
+    session: ReadSession,
     from_: From = None,
     to: To = None,
 ) -> Response:
