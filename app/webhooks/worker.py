@@ -8,6 +8,7 @@ disables the endpoint. Signature headers carry wall-clock time, also for sandbox
 """
 
 import asyncio
+import contextlib
 import logging
 from datetime import datetime, timedelta
 
@@ -95,10 +96,12 @@ async def deliver_once(
     settings: Settings,
     now: datetime | None = None,
     batch: int = BATCH,
+    release_on_cancel: bool = False,
 ) -> int:
     """One round: fan out new outbox events, lease due deliveries, send, record; the count
     of deliveries attempted. `now` (tests) stands in for the wall clock in the schedule and
-    leases; signature timestamps are always the wall clock."""
+    leases; signature timestamps are always the wall clock. Cancelled while sending, the
+    round keeps its leases (as a crash would) unless `release_on_cancel`."""
     at = now or system_now()
     lease_until = at + timedelta(seconds=settings.webhook_timeout_seconds + 30)
     for _ in range(MAX_DISPATCH_ROUNDS):  # catch up after a burst (e.g. a full evaluation)
@@ -120,7 +123,14 @@ async def deliver_once(
         async with limit:
             return await send(client, delivery, settings, at)
 
-    outcomes = await asyncio.gather(*(bounded(d) for d in leased))
+    try:
+        outcomes = await asyncio.gather(*(bounded(d) for d in leased))
+    except asyncio.CancelledError:
+        if release_on_cancel:  # a stopping process (a killed one cannot) hands its work back
+            async with sessionmaker() as session:
+                await repository.release(session, leased, lease_until)
+                await session.commit()
+        raise
     async with sessionmaker() as session:
         await repository.record(session, list(outcomes), at, lease_until)
         await session.commit()
@@ -135,16 +145,25 @@ def new_client(settings: Settings) -> httpx.AsyncClient:
 
 
 async def run_forever(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, idle_seconds: float = 1.0
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    idle_seconds: float = 1.0,
+    stop: asyncio.Event | None = None,
 ) -> None:
+    """Rounds until `stop` is set (the round under way finishes); cancelled mid-round, the
+    deliveries not yet answered are released, not left leased."""
+    stop = stop or asyncio.Event()
     async with new_client(settings) as client:
-        while True:
+        while not stop.is_set():
             attempted = 0
             try:
-                attempted = await deliver_once(sessionmaker, client, settings)
+                attempted = await deliver_once(
+                    sessionmaker, client, settings, release_on_cancel=True
+                )
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.warning("delivery round failed", extra={"error": type(exc).__name__})
             if attempted < BATCH:
-                await asyncio.sleep(idle_seconds)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), idle_seconds)

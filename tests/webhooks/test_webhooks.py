@@ -334,3 +334,42 @@ async def test_a_public_address_is_accepted_without_the_setting(
     body = {"url": "https://93.184.215.14/hooks", "events": ["promise.kept"]}
     response = await client.post("/v1/webhooks", json=body, headers=bearer(await make_key()))
     assert response.status_code == 201, response.text
+
+
+LEASED = text("SELECT count(*) FROM webhook_deliveries WHERE leased_until IS NOT NULL")
+
+
+async def test_a_stopping_worker_finishes_its_round_or_releases_what_it_leased(
+    hooks: Hooks, receiver: Receiver, connection: AsyncConnection
+) -> None:
+    hook = await hooks.subscribe(receiver.url, ["payment.received"])
+    await hooks.account("W-9")
+    await hooks.pay("W-9")
+    await hooks.pay("W-9", 2)
+    receiver.script = [(HANG, {})]
+
+    # Asked to stop mid-round: the round under way finishes and is recorded.
+    stop = asyncio.Event()
+    graceful = asyncio.create_task(
+        worker.run_forever(hooks.sessionmaker, hooks.settings, idle_seconds=0.05, stop=stop)
+    )
+    await asyncio.wait_for(receiver.arrived.wait(), 10)
+    stop.set()
+    receiver.release.set()
+    await asyncio.wait_for(graceful, 10)
+    assert {d["status"] for d in await hooks.log(hook)} == {"delivered"}
+    assert await connection.scalar(LEASED) == 0
+
+    # Cut short (the grace period over): what it leased is handed back, not left leased.
+    await hooks.pay("W-9", 3)
+    receiver.release.clear()
+    receiver.arrived.clear()
+    receiver.script = [(HANG, {})]
+    cut = asyncio.create_task(worker.run_forever(hooks.sessionmaker, hooks.settings))
+    await asyncio.wait_for(receiver.arrived.wait(), 10)
+    assert await connection.scalar(LEASED) == 1
+    cut.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cut
+    assert await connection.scalar(LEASED) == 0
+    assert await hooks.deliver() == 1  # another worker sends it at once
