@@ -1,5 +1,6 @@
 """Field types shared by every request schema: strict, bounded, and named in errors."""
 
+import re
 import zoneinfo
 from datetime import date, datetime
 from functools import lru_cache
@@ -31,14 +32,25 @@ Money = Annotated[
     BeforeValidator(_integral),
 ]
 PositiveMoney = Annotated[int, Strict(), Field(gt=0, le=MAX_MONEY), BeforeValidator(_integral)]
+WholeNumber = Annotated[int, Strict(), BeforeValidator(_integral)]  # 5.0 counts, 5.5 and "5" not
 
 
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _text_only(value: object) -> object:
     if not isinstance(value, str):
         raise ValueError("must be a string")
+    return value
+
+
+def _iso_day(value: object) -> object:
+    """Only YYYY-MM-DD: not the Unix times (`0`) that date parsing would also take."""
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    if not _ISO_DAY.fullmatch(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
     return value
 
 
@@ -57,7 +69,7 @@ def _plausible_instant(value: datetime) -> datetime:
 _PLAUSIBLE_YEAR = {"pattern": r"^(19|20|21)[0-9]{2}-"}
 Day = Annotated[
     date,
-    BeforeValidator(_text_only),
+    BeforeValidator(_iso_day),
     AfterValidator(_plausible_date),
     Field(description="YYYY-MM-DD", json_schema_extra=_PLAUSIBLE_YEAR),
 ]

@@ -1,9 +1,9 @@
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
 from app.auth import ReadSession, ReportsReader
+from app.fields import Day
 from app.http.openapi import NOT_ACCEPTABLE, READ_ERRORS
 from app.http.routing import TransactionalRoute
 from app.reports import service
@@ -25,11 +25,11 @@ router = APIRouter(
 )
 
 From = Annotated[
-    date | None,
+    Day | None,
     Query(alias="from", description="First day (YYYY-MM-DD, tenant's zone); default `to` − 29."),
 ]
 To = Annotated[
-    date | None,
+    Day | None,
     Query(description="Last day, inclusive; default today. At most 366 days after `from`."),
 ]
 SCOPE = (
