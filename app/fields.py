@@ -32,7 +32,7 @@ Money = Annotated[
     BeforeValidator(_integral),
 ]
 PositiveMoney = Annotated[int, Strict(), Field(gt=0, le=MAX_MONEY), BeforeValidator(_integral)]
-WholeNumber = Annotated[int, Strict(), BeforeValidator(_integral)]  # 5.0 counts, 5.5 and "5" not
+WHOLE_NUMBER = BeforeValidator(_integral)  # with Strict(): 5.0 counts, 5.5 and "5" do not
 
 
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
