@@ -8,14 +8,14 @@ the key is random, not a password.
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import idempotency, ratelimit
@@ -76,6 +76,21 @@ def get_session(request: Request) -> AsyncSession:
 
 
 DbSession = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A read-only session on the replica (DATABASE_READ_URL) when one is configured, else
+    the request's own session on the primary."""
+    replica = getattr(request.app.state, "read_sessionmaker", None)
+    if replica is None:
+        yield get_session(request)
+        return
+    async with replica() as session:
+        await session.execute(text("SET TRANSACTION READ ONLY"))
+        yield session
+
+
+ReadSession = Annotated[AsyncSession, Depends(get_read_session)]
 
 
 async def _touch(session: AsyncSession, api_key: ApiKey) -> None:

@@ -18,7 +18,7 @@ from pydantic import (
 MAX_MONEY = 10**15
 
 
-def integral(value: object) -> object:
+def _integral(value: object) -> object:
     """JSON has one number type: 5000.0 is the integer 5000 (JSON Schema agrees)."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -29,27 +29,33 @@ Money = Annotated[
     int,
     Strict(),
     Field(ge=0, le=MAX_MONEY, description="Integer minor units."),
-    BeforeValidator(integral),
+    BeforeValidator(_integral),
 ]
-PositiveMoney = Annotated[int, Strict(), Field(gt=0, le=MAX_MONEY), BeforeValidator(integral)]
+PositiveMoney = Annotated[int, Strict(), Field(gt=0, le=MAX_MONEY), BeforeValidator(_integral)]
+WHOLE_NUMBER = BeforeValidator(_integral)  # with Strict(): 5.0 counts, 5.5 and "5" do not
 
 
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
-
-
-# Without these, a bare number such as "0" would be read as a Unix timestamp.
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _iso_day(value: object) -> object:
-    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
-        raise ValueError("must be a date, YYYY-MM-DD")
+    """Only YYYY-MM-DD: not the Unix times (`0`) that date parsing would also take."""
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    if not _ISO_DAY.fullmatch(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
     return value
 
 
+_ISO_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
+
+
 def _iso_instant(value: object) -> object:
-    if not isinstance(value, str) or not _ISO_INSTANT.match(value):
+    """Only RFC 3339 text: not the Unix times (`0`) that datetime parsing would also take."""
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    if not _ISO_INSTANT.match(value):
         raise ValueError("must be an RFC 3339 date-time with an offset")
     return value
 

@@ -87,6 +87,10 @@ def create_app(
         engine = create_engine(settings.database_url, settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        read_engine = None
+        if settings.database_read_url:  # reports read a replica
+            read_engine = create_engine(settings.database_read_url, settings, "tactful-read")
+            app.state.read_sessionmaker = create_sessionmaker(read_engine)
         stop = asyncio.Event()
         evaluator = None
         if settings.evaluator_enabled:
@@ -99,25 +103,28 @@ def create_app(
         deliveries = None
         if settings.webhooks_enabled:
             deliveries = asyncio.create_task(
-                webhook_worker.run_forever(app.state.sessionmaker, settings)
+                webhook_worker.run_forever(app.state.sessionmaker, settings, stop=stop)
             )
         try:
             yield
         finally:
-            # Requests have drained (uvicorn waits for them); let a pass under way finish.
+            # Requests have drained (uvicorn waits for them); the evaluator's pass and the
+            # delivery round under way may finish within the grace period. Cut short, a pass
+            # is rolled back and a round releases the deliveries it leased.
             stop.set()
-            if evaluator is not None:
-                try:
-                    await asyncio.wait_for(evaluator, settings.shutdown_grace_seconds)
-                except TimeoutError:
-                    log.warning("evaluator did not finish in time; its pass is rolled back")
-            # A delivery cut short keeps its lease and is sent again later (at least once).
-            for task in (summaries, deliveries):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+            background = [task for task in (evaluator, deliveries) if task is not None]
+            late: set[asyncio.Task[None]] = set()
+            if background:
+                _, late = await asyncio.wait(background, timeout=settings.shutdown_grace_seconds)
+            if late:
+                log.warning("background work cut short at shutdown", extra={"tasks": len(late)})
+            for task in (*late, *([summaries] if summaries is not None else [])):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await engine.dispose()
+            if read_engine is not None:
+                await read_engine.dispose()
             log.info("shut down")
 
     app = FastAPI(

@@ -66,6 +66,36 @@ evaluator_lag = Gauge(
     "first); 0 where the evaluator does not run.",
     registry=REGISTRY,
 )
+dialer_tasks_leased = Counter(
+    "tactful_dialer_tasks_leased",
+    "Tasks leased to dialers by claims, counted once committed.",
+    registry=REGISTRY,
+)
+dialer_claim_blocks = Counter(
+    "tactful_dialer_claim_blocks",
+    "Candidate calls a claim refused, by the contact rule that refused them (a call refused "
+    "by several rules counts once under each).",
+    ["rule"],
+    registry=REGISTRY,
+)
+dialer_outcomes = Counter(
+    "tactful_dialer_outcomes",
+    "Dialer outcomes recorded, by lease state (live, stale: reported after the lease ended).",
+    ["lease"],
+    registry=REGISTRY,
+)
+webhook_deliveries = Counter(
+    "tactful_webhook_deliveries",
+    "Webhook delivery attempts, by result (delivered, retry, failed).",
+    ["result"],
+    registry=REGISTRY,
+)
+webhook_backlog = Gauge(
+    "tactful_webhook_backlog",
+    "Deliveries pending (not yet delivered nor given up), as counted by this process's "
+    "delivery worker after its last round; 0 where the worker does not run.",
+    registry=REGISTRY,
+)
 db_pool_size = Gauge("tactful_db_pool_size", "Connections the pool keeps open.", registry=REGISTRY)
 db_pool_checked_out = Gauge(
     "tactful_db_pool_checked_out", "Connections in use by requests or loops.", registry=REGISTRY
@@ -93,6 +123,18 @@ def evaluator_pass_finished(evaluated: int) -> None:
     global _last_pass
     _last_pass = time.time()
     evaluator_last_pass.set(_last_pass)
+
+
+def dialer_claimed(leased: int, blocks: dict[str, int]) -> None:
+    dialer_tasks_leased.inc(leased)
+    for rule, count in blocks.items():
+        dialer_claim_blocks.labels(rule).inc(count)
+
+
+def webhook_round(results: list[str], backlog: int) -> None:
+    for result in results:
+        webhook_deliveries.labels(result).inc()
+    webhook_backlog.set(backlog)
 
 
 def render(engine: AsyncEngine | None) -> bytes:

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import (
 from app.config import Settings, async_database_url
 
 
-def create_engine(url: str, settings: Settings) -> AsyncEngine:
+def create_engine(url: str, settings: Settings, name: str = "tactful") -> AsyncEngine:
+    """`name` is the connections' application_name (`tactful-read` for the reports' replica)."""
     return create_async_engine(
         async_database_url(url),
         pool_size=settings.db_pool_size,
@@ -21,7 +22,7 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         connect_args={
             "timeout": 5,
             "server_settings": {
-                "application_name": "tactful",
+                "application_name": name,
                 "statement_timeout": str(settings.db_statement_timeout_ms),
                 "idle_in_transaction_session_timeout": str(
                     settings.db_idle_in_transaction_timeout_ms

@@ -1,12 +1,13 @@
 from uuid import UUID
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
+from app import metrics
 from app.auth import DbSession, Dialer
 from app.dialer import service
 from app.dialer.schemas import ClaimIn, ClaimOut, OutcomeIn, ReleaseOut
 from app.http.openapi import WRITE_ERRORS
-from app.http.routing import TransactionalRoute
+from app.http.routing import TransactionalRoute, after_commit
 from app.interactions.schemas import InteractionOut
 
 router = APIRouter(
@@ -21,8 +22,10 @@ router = APIRouter(
     "/claims",
     summary="Lease up to `limit` next calls, each allowed by the contact rules for the whole lease",
 )
-async def claim(body: ClaimIn, principal: Dialer, session: DbSession) -> ClaimOut:
-    return await service.claim(session, principal, body)
+async def claim(request: Request, body: ClaimIn, principal: Dialer, session: DbSession) -> ClaimOut:
+    claimed = await service.claim(session, principal, body)
+    after_commit(request, lambda: metrics.dialer_claimed(len(claimed.out.tasks), claimed.blocks))
+    return claimed.out
 
 
 @router.post(
@@ -32,9 +35,14 @@ async def claim(body: ClaimIn, principal: Dialer, session: DbSession) -> ClaimOu
     "outcome is still recorded, flagged `stale_lease`",
 )
 async def report_outcome(
-    task_id: UUID, body: OutcomeIn, principal: Dialer, session: DbSession
+    request: Request, task_id: UUID, body: OutcomeIn, principal: Dialer, session: DbSession
 ) -> InteractionOut:
-    return await service.report_outcome(session, principal, task_id, body)
+    recorded = await service.report_outcome(session, principal, task_id, body)
+    stale = any(effect.get("type") == "stale_lease" for effect in recorded.effects)
+    after_commit(
+        request, lambda: metrics.dialer_outcomes.labels("stale" if stale else "live").inc()
+    )
+    return recorded
 
 
 @router.post(

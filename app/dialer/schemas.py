@@ -2,9 +2,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
-from app.fields import Instant, Note, Ref, integral
+from app.fields import WHOLE_NUMBER, Instant, Note, Ref
 from app.interactions.schemas import PromiseIn
 from app.models.enums import Channel, Direction, Outcome, ReasonCode, Stage, Tier
 
@@ -16,8 +16,8 @@ Purpose = Literal[
     "promise_reminder",
     "payment_confirmation",
 ]
-ClaimLimit = Annotated[int, Strict(), Field(ge=1, le=100), BeforeValidator(integral)]
-LeaseSeconds = Annotated[int, Strict(), Field(ge=30, le=3600), BeforeValidator(integral)]
+ClaimLimit = Annotated[int, Strict(), Field(ge=1, le=100), WHOLE_NUMBER]
+LeaseSeconds = Annotated[int, Strict(), Field(ge=30, le=3600), WHOLE_NUMBER]
 
 
 class ClaimFilter(BaseModel):

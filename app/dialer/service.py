@@ -5,7 +5,9 @@ transaction stays open while the call happens.
 """
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
@@ -24,6 +26,12 @@ from app.interactions.service import FUTURE_TOLERANCE, record_interaction
 
 FOLLOW_UP_PURPOSES = frozenset({"payment_confirmation", "collect", "promise_reminder"})
 CLAIM_ROUNDS = 3  # refused candidates are replaced, a bounded number of times
+
+
+@dataclass
+class Claimed:
+    out: ClaimOut
+    blocks: Counter[str] = field(default_factory=Counter)  # refused candidates, per rule
 
 
 def _scope(principal: Principal, body: ClaimIn) -> ClaimScope | None:
@@ -52,10 +60,10 @@ def _one_per_debtor(candidates: list[Candidate], free: set[int]) -> list[Candida
     return chosen
 
 
-async def claim(session: AsyncSession, principal: Principal, body: ClaimIn) -> ClaimOut:
+async def claim(session: AsyncSession, principal: Principal, body: ClaimIn) -> Claimed:
     scope = _scope(principal, body)
     if scope is None:
-        return ClaimOut(tasks=[])
+        return Claimed(ClaimOut(tasks=[]))
     tenant_id, now = principal.tenant_id, principal.clock.now()
     queue = QueueRepository(session)
     await queue.return_expired(tenant_id, now)
@@ -63,6 +71,7 @@ async def claim(session: AsyncSession, principal: Principal, body: ClaimIn) -> C
     leased: list[tuple[Candidate, rules.Allowed]] = []
     seen: set[int] = set()
     busy_debtors: set[int] = set()
+    blocks: Counter[str] = Counter()
     for _ in range(CLAIM_ROUNDS):
         wanted = body.limit - len(leased)
         if wanted <= 0:
@@ -85,6 +94,7 @@ async def claim(session: AsyncSession, principal: Principal, body: ClaimIn) -> C
                 leased.append((candidate, verdict))
             else:
                 refused.append((candidate, verdict.next_allowed_at, verdict.rules))
+                blocks.update(verdict.rules)
         await queue.refuse(tenant_id, refused, now)
     verdicts_by_task = {candidate.id: verdict for candidate, verdict in leased}
     lease_ids = await queue.lease(
@@ -112,7 +122,7 @@ async def claim(session: AsyncSession, principal: Principal, body: ClaimIn) -> C
         )
         for candidate, lease_id in lease_ids
     ]
-    return ClaimOut(tasks=tasks)
+    return Claimed(ClaimOut(tasks=tasks), blocks)
 
 
 async def report_outcome(

@@ -232,7 +232,7 @@ class PolicyDocument(StrictModel):
     promises: PromiseRules = Field(default_factory=PromiseRules)
     cadence: Cadence = Field(default_factory=Cadence)
     packs: dict[Jurisdiction, ContactPack] = Field(default_factory=_default_packs)
-    talking_points: dict[Language, Annotated[list[TalkingPoint], Field(max_length=200)]] = Field(
+    talking_points: dict[Language, Annotated[list[TalkingPoint], Field(max_length=500)]] = Field(
         default_factory=default_talking_points,
         description="Lines for agents per language (en is the fallback); each purpose needs "
         "a line in every language listed.",

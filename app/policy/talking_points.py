@@ -39,16 +39,16 @@ _CONSEQUENCES: Final[dict[str, re.Pattern[str]]] = {
 class TalkingPoint(StrictModel):
     text: LineText
     purposes: list[Purpose] = Field(
-        min_length=1, max_length=20, description="The task purposes it serves."
+        min_length=1, max_length=32, description="The task purposes it serves."
     )
     stages: list[StageName] = Field(
         default_factory=list,
-        max_length=20,
+        max_length=32,
         description="Only in these stages (empty: every stage).",
     )
     jurisdictions: list[Jurisdiction] = Field(
         default_factory=list,
-        max_length=20,
+        max_length=32,
         description="Only under these packs (empty: every pack).",
     )
     requires: PolicyFlag | None = Field(

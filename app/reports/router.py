@@ -2,7 +2,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.auth import DbSession, ReportsReader
+from app.auth import ReadSession, ReportsReader
 from app.fields import Day
 from app.http.openapi import NOT_ACCEPTABLE, READ_ERRORS
 from app.http.routing import TransactionalRoute
@@ -58,7 +58,7 @@ Balances are summed per currency, never across currencies. `totals_by_status` co
 account (delinquent, cured, closed, charged_off) per currency. {SCOPE}""",
     responses=_csv(PortfolioReport),
 )
-async def portfolio(request: Request, principal: ReportsReader, session: DbSession) -> Response:
+async def portfolio(request: Request, principal: ReportsReader, session: ReadSession) -> Response:
     fmt = negotiate(request)
     report = await service.portfolio(session, principal)
     return render(report, list(report.rows), fmt)
@@ -77,7 +77,7 @@ due date + grace), `pending`, `cancelled` (replaced by a newer promise). `kept_r
 async def promises(
     request: Request,
     principal: ReportsReader,
-    session: DbSession,
+    session: ReadSession,
     from_: From = None,
     to: To = None,
 ) -> Response:
@@ -100,7 +100,7 @@ move to a later bucket; `rate` = count / accounts that were in `from_bucket` on 
 async def roll_rates(
     request: Request,
     principal: ReportsReader,
-    session: DbSession,
+    session: ReadSession,
     from_: From = None,
     to: To = None,
 ) -> Response:
@@ -114,18 +114,16 @@ async def roll_rates(
     summary="Contact activity: attempts, right-party contacts, contact rate",
     description=f"""Calls recorded between `from` and `to`, by the account's tier and stage
 on the day of the call. An **attempt** is an outbound call to any contact, whatever the
-outcome; a dialer lease counts as an attempt (on the day it was leased) until it is released
-unused, so a lease that expired without an outcome is still an attempt. A **right-party
-contact** (conversation) is an outbound call to a `self` contact whose outcome is not
-`no_answer`, `busy`, `voicemail`, `wrong_number` or `reached_third_party`;
-`contact_rate` = right-party contacts / attempts.
+outcome. A **right-party contact** (conversation) is an outbound call to a `self` contact
+whose outcome is not `no_answer`, `busy`, `voicemail`, `wrong_number` or
+`reached_third_party`; `contact_rate` = right-party contacts / attempts.
 `inbound_conversations` counts inbound calls from the debtor by the same rule. {SCOPE}""",
     responses=_csv(ContactsReport),
 )
 async def contacts(
     request: Request,
     principal: ReportsReader,
-    session: DbSession,
+    session: ReadSession,
     from_: From = None,
     to: To = None,
 ) -> Response:
@@ -146,7 +144,7 @@ already happened is stored and flagged), by the account's pack and rule. {SCOPE}
 async def compliance(
     request: Request,
     principal: ReportsReader,
-    session: DbSession,
+    session: ReadSession,
     from_: From = None,
     to: To = None,
 ) -> Response:

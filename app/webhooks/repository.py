@@ -213,3 +213,34 @@ async def record(
                 "ids": [d.endpoint_id for d in gone],
             },
         )
+
+
+async def backlog(session: AsyncSession) -> int:
+    """Deliveries still pending, over every tenant (the due index covers them)."""
+    return int(await session.scalar(_BACKLOG) or 0)
+
+
+_BACKLOG = text("SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'")
+
+
+async def release(session: AsyncSession, leased: list[Leased], lease_until: datetime) -> None:
+    """Give back deliveries leased until `lease_until` and not yet recorded (a stopping
+    worker's), so another worker may send them without waiting for the lease to end."""
+    await session.execute(
+        _RELEASE,
+        {
+            "lease_until": lease_until,
+            "tenants": [d.tenant_id for d in leased],
+            "ids": [d.id for d in leased],
+        },
+    )
+
+
+_RELEASE = text(
+    """
+    UPDATE webhook_deliveries AS d SET leased_until = NULL
+    FROM unnest(CAST(:tenants AS bigint[]), CAST(:ids AS uuid[])) AS u(tenant_id, id)
+    WHERE d.tenant_id = u.tenant_id AND d.id = u.id
+      AND d.status = 'pending' AND d.leased_until = :lease_until
+    """
+)

@@ -8,6 +8,7 @@ disables the endpoint. Signature headers carry wall-clock time, also for sandbox
 """
 
 import asyncio
+import contextlib
 import logging
 from datetime import datetime, timedelta
 
@@ -15,6 +16,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks.webhooks import Webhook
 
+from app import metrics
 from app.clock import system_now
 from app.config import Settings
 from app.webhooks import repository
@@ -24,6 +26,7 @@ from app.webhooks.urls import RefusedUrl, check_url
 log = logging.getLogger("tactful.webhooks")
 
 # After the first attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h; then the delivery fails.
+RESULTS = {"delivered": "delivered", "pending": "retry", "failed": "failed"}
 RETRY_DELAYS = tuple(timedelta(seconds=s) for s in (5, 300, 1800, 7200, 18000, 36000, 36000))
 MAX_RETRY_AFTER = timedelta(hours=24)
 BATCH = 200
@@ -93,10 +96,12 @@ async def deliver_once(
     settings: Settings,
     now: datetime | None = None,
     batch: int = BATCH,
+    release_on_cancel: bool = False,
 ) -> int:
     """One round: fan out new outbox events, lease due deliveries, send, record; the count
     of deliveries attempted. `now` (tests) stands in for the wall clock in the schedule and
-    leases; signature timestamps are always the wall clock."""
+    leases; signature timestamps are always the wall clock. Cancelled while sending, the
+    round keeps its leases (as a crash would) unless `release_on_cancel`."""
     at = now or system_now()
     lease_until = at + timedelta(seconds=settings.webhook_timeout_seconds + 30)
     for _ in range(MAX_DISPATCH_ROUNDS):  # catch up after a burst (e.g. a full evaluation)
@@ -107,8 +112,10 @@ async def deliver_once(
             break
     async with sessionmaker() as session:
         leased = await repository.lease(session, at, lease_until, batch)
+        pending = await repository.backlog(session)
         await session.commit()
     if not leased:
+        metrics.webhook_round([], pending)
         return 0
     limit = asyncio.Semaphore(settings.webhook_concurrency)
 
@@ -116,10 +123,19 @@ async def deliver_once(
         async with limit:
             return await send(client, delivery, settings, at)
 
-    outcomes = await asyncio.gather(*(bounded(d) for d in leased))
+    try:
+        outcomes = await asyncio.gather(*(bounded(d) for d in leased))
+    except asyncio.CancelledError:
+        if release_on_cancel:  # a stopping process (a killed one cannot) hands its work back
+            async with sessionmaker() as session:
+                await repository.release(session, leased, lease_until)
+                await session.commit()
+        raise
     async with sessionmaker() as session:
         await repository.record(session, list(outcomes), at, lease_until)
         await session.commit()
+    finished = sum(o.status != "pending" for o in outcomes)
+    metrics.webhook_round([RESULTS[o.status] for o in outcomes], pending - finished)
     return len(leased)
 
 
@@ -129,16 +145,25 @@ def new_client(settings: Settings) -> httpx.AsyncClient:
 
 
 async def run_forever(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, idle_seconds: float = 1.0
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    idle_seconds: float = 1.0,
+    stop: asyncio.Event | None = None,
 ) -> None:
+    """Rounds until `stop` is set (the round under way finishes); cancelled mid-round, the
+    deliveries not yet answered are released, not left leased."""
+    stop = stop or asyncio.Event()
     async with new_client(settings) as client:
-        while True:
+        while not stop.is_set():
             attempted = 0
             try:
-                attempted = await deliver_once(sessionmaker, client, settings)
+                attempted = await deliver_once(
+                    sessionmaker, client, settings, release_on_cancel=True
+                )
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.warning("delivery round failed", extra={"error": type(exc).__name__})
             if attempted < BATCH:
-                await asyncio.sleep(idle_seconds)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), idle_seconds)

@@ -265,3 +265,14 @@ async def test_claims_need_the_dialer_scope(client: httpx.AsyncClient, make_key:
         "/v1/dialer/claims", json={"limit": 1, "lease_seconds": 60}, headers=bearer(key)
     )
     assert response.status_code == 403
+
+
+async def test_whole_numbers_may_be_written_as_json_floats(
+    client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    box = await Dialer.start(client, make_key)
+    await box.open_account()
+    assert (await box.claim_response(limit=1.5)).status_code == 422
+    assert (await box.claim_response(limit="1")).status_code == 422
+    (task,) = await box.claim(limit=1.0, lease_seconds=300.0)
+    assert task["lease_expires_at"] == "2026-12-01T02:05:00Z"

@@ -169,6 +169,8 @@ async def test_compliance_report(book: Portfolio, make_key: KeyMaker) -> None:
         ({"from": "2025-01-01", "to": "2026-01-02"}, "to"),
         ({"from": "2026-13-01"}, "from"),
         ({"to": "yesterday"}, "to"),
+        ({"to": "0"}, "to"),  # not a Unix time: only YYYY-MM-DD
+        ({"from": "2026-12-01T00:00:00Z"}, "from"),
     ],
 )
 async def test_bad_periods_are_422(

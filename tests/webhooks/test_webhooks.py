@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from standardwebhooks.webhooks import Webhook
 
+from app import metrics
 from app.clock import system_now
 from app.config import Settings
 from app.main import create_app
@@ -214,6 +215,7 @@ async def test_retry_schedule_retry_after_and_410(
     await hooks.account("W-3")
     await hooks.pay("W-3")
     receiver.script = [(500, {}), (503, {}), (429, {"Retry-After": "7200"}), (502, {}), (410, {})]
+    retried, failed = delivered("retry"), delivered("failed")
     at = system_now()
     waits = []
     for _ in range(4):
@@ -224,7 +226,9 @@ async def test_retry_schedule_retry_after_and_410(
         next_at = due.scalar_one()
         waits.append(next_at - at)
         assert await hooks.deliver(next_at - timedelta(seconds=1)) == 0  # not before its time
+        assert metrics.REGISTRY.get_sample_value("tactful_webhook_backlog") == 1
         at = next_at
+    assert delivered("retry") == retried + 4
     assert waits == [
         timedelta(seconds=5),
         timedelta(minutes=5),
@@ -238,6 +242,8 @@ async def test_retry_schedule_retry_after_and_410(
         5,
         410,
     )
+    assert delivered("failed") == failed + 1
+    assert metrics.REGISTRY.get_sample_value("tactful_webhook_backlog") == 0
     listed = (await hooks.client.get("/v1/webhooks", headers=hooks.auth)).json()["items"]
     assert listed[0]["status"] == "disabled" and "410" in listed[0]["disabled_reason"]
     await hooks.pay("W-3", 2)  # a disabled endpoint gets nothing more
@@ -247,6 +253,13 @@ async def test_retry_schedule_retry_after_and_410(
     )
     assert refused.status_code == 409
     assert len(receiver.received) == 5
+
+
+def delivered(result: str) -> float:
+    return (
+        metrics.REGISTRY.get_sample_value("tactful_webhook_deliveries_total", {"result": result})
+        or 0.0
+    )
 
 
 def test_the_schedule_ends_in_failure() -> None:
@@ -321,3 +334,42 @@ async def test_a_public_address_is_accepted_without_the_setting(
     body = {"url": "https://93.184.215.14/hooks", "events": ["promise.kept"]}
     response = await client.post("/v1/webhooks", json=body, headers=bearer(await make_key()))
     assert response.status_code == 201, response.text
+
+
+LEASED = text("SELECT count(*) FROM webhook_deliveries WHERE leased_until IS NOT NULL")
+
+
+async def test_a_stopping_worker_finishes_its_round_or_releases_what_it_leased(
+    hooks: Hooks, receiver: Receiver, connection: AsyncConnection
+) -> None:
+    hook = await hooks.subscribe(receiver.url, ["payment.received"])
+    await hooks.account("W-9")
+    await hooks.pay("W-9")
+    await hooks.pay("W-9", 2)
+    receiver.script = [(HANG, {})]
+
+    # Asked to stop mid-round: the round under way finishes and is recorded.
+    stop = asyncio.Event()
+    graceful = asyncio.create_task(
+        worker.run_forever(hooks.sessionmaker, hooks.settings, idle_seconds=0.05, stop=stop)
+    )
+    await asyncio.wait_for(receiver.arrived.wait(), 10)
+    stop.set()
+    receiver.release.set()
+    await asyncio.wait_for(graceful, 10)
+    assert {d["status"] for d in await hooks.log(hook)} == {"delivered"}
+    assert await connection.scalar(LEASED) == 0
+
+    # Cut short (the grace period over): what it leased is handed back, not left leased.
+    await hooks.pay("W-9", 3)
+    receiver.release.clear()
+    receiver.arrived.clear()
+    receiver.script = [(HANG, {})]
+    cut = asyncio.create_task(worker.run_forever(hooks.sessionmaker, hooks.settings))
+    await asyncio.wait_for(receiver.arrived.wait(), 10)
+    assert await connection.scalar(LEASED) == 1
+    cut.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cut
+    assert await connection.scalar(LEASED) == 0
+    assert await hooks.deliver() == 1  # another worker sends it at once
