@@ -114,9 +114,11 @@ async def roll_rates(
     summary="Contact activity: attempts, right-party contacts, contact rate",
     description=f"""Calls recorded between `from` and `to`, by the account's tier and stage
 on the day of the call. An **attempt** is an outbound call to any contact, whatever the
-outcome. A **right-party contact** (conversation) is an outbound call to a `self` contact
-whose outcome is not `no_answer`, `busy`, `voicemail`, `wrong_number` or
-`reached_third_party`; `contact_rate` = right-party contacts / attempts.
+outcome; a dialer lease counts as an attempt (on the day it was leased) until it is released
+unused, so a lease that expired without an outcome is still an attempt. A **right-party
+contact** (conversation) is an outbound call to a `self` contact whose outcome is not
+`no_answer`, `busy`, `voicemail`, `wrong_number` or `reached_third_party`;
+`contact_rate` = right-party contacts / attempts.
 `inbound_conversations` counts inbound calls from the debtor by the same rule. {SCOPE}""",
     responses=_csv(ContactsReport),
 )
