@@ -1,0 +1,21 @@
+"""evaluation_speed: reserved for the issue 7 (evaluation speed) workstream (no schema change yet)
+
+Revision ID: c3a10f5e0005
+Revises: c3a10f5e0004
+Create Date: 2026-11-28 22:10:00+00:00
+"""
+
+from collections.abc import Sequence
+
+revision: str = "c3a10f5e0005"
+down_revision: str | None = "c3a10f5e0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
