@@ -4,13 +4,14 @@ which calls it wants, for which purpose, from when the contact rules allow them,
 urgent they are — so a claim only scans ready rows whose time has come."""
 
 import uuid
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.dialer import rules
 from app.dialer.generation_repository import GenerationRepository, TaskContext, WantedTask
-from app.dialer.priority import task_priority
+from app.dialer.priority import lateness_points, task_priority
 from app.policy.contact_facts import AccountContactFacts, ContactFacts
 from app.policy.contact_rules import decide_contact, pack_for
 from app.policy.document import ContactPack
@@ -52,6 +53,26 @@ def _purposes(
         wanted = [(p, at) for p, at in wanted if p != "collect"]
         wanted.append(("collect", max(now, follow_ups["collect"])))
     return wanted
+
+
+def outdated_by_time(
+    last: datetime | None,
+    now: datetime,
+    timezone: str,
+    due_date: date,
+    hold_untils: Iterable[datetime | None],
+) -> bool:
+    """Whether the passing of time alone, since an account's tasks were computed at `last`,
+    changed what they are computed from. Everything else they depend on changes with a write
+    (which recomputes them) or shows as an evaluation's effect (tier, stage, a promise's
+    outcome). What time alone changes: the priority's lateness points (days past due in the
+    tenant's zone `timezone`, as `sync_tasks` counts them) and a hold running out."""
+    if last is None:
+        return True
+    before = lateness_points((local_date(last, timezone) - due_date).days)
+    if lateness_points((local_date(now, timezone) - due_date).days) != before:
+        return True
+    return any(until is not None and last < until <= now for until in hold_untils)
 
 
 async def sync_tasks(

@@ -213,8 +213,13 @@ async def apply_evaluations(
     version: int,
     decided: list[tuple[AccountState, Evaluation]],
     now: datetime,
+    *,
+    resync_unchanged: set[int] | None = None,
 ) -> dict[int, list[dict[str, Any]]]:
-    """Write every decision, made at `now`; return each account's effects (what changed)."""
+    """Write every decision, made at `now`; return each account's effects (what changed).
+
+    Dialer tasks are recomputed for every account whose decision changed something, and for
+    the unchanged ones in `resync_unchanged` (None: for every account)."""
     writes = _Writes()
     effects = {state.id: _plan(actor, now, version, state, ev, writes) for state, ev in decided}
     if writes.promises:
@@ -231,7 +236,11 @@ async def apply_evaluations(
     # Every write of the evaluation is done above; set-based work that must follow it for the
     # evaluated accounts, in this transaction, goes here.
     evaluated = list(effects)
-    await sync_tasks(session, actor.tenant_id, actor.clock.timezone, evaluated, now)
+    if resync_unchanged is not None:
+        resync = [i for i in evaluated if effects[i] or i in resync_unchanged]
+    else:
+        resync = evaluated
+    await sync_tasks(session, actor.tenant_id, actor.clock.timezone, resync, now)
     await record_history(session, actor.tenant_id, evaluated, now)
     return effects
 
