@@ -4,7 +4,8 @@ which calls it wants, for which purpose, from when the contact rules allow them,
 urgent they are — so a claim only scans ready rows whose time has come."""
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,24 +56,53 @@ def _purposes(
     return wanted
 
 
-def outdated_by_time(
+@dataclass(frozen=True, slots=True)
+class SinceComputed:
+    """What the passing of time alone changed in an account's task inputs since its tasks were
+    computed. Everything else they depend on changes with a write (which recomputes them) or
+    shows as an evaluation's effect (tier, stage, a promise's outcome)."""
+
+    recompute: bool  # never computed, or a hold ran out since
+    lateness_shift: int  # priority points gained since (days past due: only ever additive)
+
+
+def since_computed(
     last: datetime | None,
     now: datetime,
     timezone: str,
     due_date: date,
     hold_untils: Iterable[datetime | None],
-) -> bool:
-    """Whether the passing of time alone, since an account's tasks were computed at `last`,
-    changed what they are computed from. Everything else they depend on changes with a write
-    (which recomputes them) or shows as an evaluation's effect (tier, stage, a promise's
-    outcome). What time alone changes: the priority's lateness points (days past due in the
-    tenant's zone `timezone`, as `sync_tasks` counts them) and a hold running out."""
+) -> SinceComputed:
+    """For tasks computed at `last` (None: never); days past due count in the tenant's zone
+    `timezone`, as `sync_tasks` counts them."""
     if last is None:
-        return True
+        return SinceComputed(True, 0)
+    ended = any(until is not None and last < until <= now for until in hold_untils)
     before = lateness_points((local_date(last, timezone) - due_date).days)
-    if lateness_points((local_date(now, timezone) - due_date).days) != before:
-        return True
-    return any(until is not None and last < until <= now for until in hold_untils)
+    after = lateness_points((local_date(now, timezone) - due_date).days)
+    return SinceComputed(ended, after - before)
+
+
+async def refresh_after_evaluation(
+    session: AsyncSession,
+    tenant_id: int,
+    timezone: str,
+    changed: list[int],
+    since: Mapping[int, SinceComputed],
+    now: datetime,
+) -> None:
+    """After a due evaluation: recompute the tasks of the accounts whose decision `changed`
+    something or whose inputs time changed; where only days past due moved, shift the
+    priorities (lateness is a plain addend of a priority: the same result, without deciding)."""
+    changed_ids = set(changed)
+    recompute = sorted(changed_ids | {i for i, c in since.items() if c.recompute})
+    await sync_tasks(session, tenant_id, timezone, recompute, now)
+    shifts = {
+        i: c.lateness_shift
+        for i, c in since.items()
+        if c.lateness_shift and not c.recompute and i not in changed_ids
+    }
+    await GenerationRepository(session).shift_priorities(tenant_id, shifts, now)
 
 
 async def sync_tasks(

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.dialer.generation import outdated_by_time
+from app.dialer.generation import SinceComputed, since_computed
 from app.evaluation.apply import apply_evaluations
 from app.evaluation.context import Actor
 from app.evaluation.loader import load_facts
@@ -35,22 +35,15 @@ async def _decide(
     now, timezone = actor.clock.now(), actor.clock.timezone
     loaded = await load_facts(session, actor.tenant_id, timezone, account_ids, now)
     decided = [(state, evaluate(facts, policy.document, now)) for state, facts in loaded]
-    stale = None
+    since: dict[int, SinceComputed] | None = None
     if not after_write:
-        stale = {
-            state.id
-            for state, facts in loaded
-            if outdated_by_time(
-                state.evaluated_at,
-                now,
-                timezone,
-                facts.due_date,
-                (hold.until for hold in facts.holds),
+        since = {
+            state.id: since_computed(
+                state.evaluated_at, now, timezone, facts.due_date, (h.until for h in facts.holds)
             )
+            for state, facts in loaded
         }
-    effects = await apply_evaluations(
-        session, actor, policy.version, decided, now, resync_unchanged=stale
-    )
+    effects = await apply_evaluations(session, actor, policy.version, decided, now, since=since)
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Account) and obj.id in effects:
             await session.refresh(obj)
