@@ -130,7 +130,13 @@ async def sync_tasks(
                 continue
             for purpose, not_before in _purposes(account, contact, pack, context, now, zone):
                 decision = decide_contact(
-                    account, contact, history, loaded.policy, not_before, NOMINAL_LEASE_SECONDS
+                    account,
+                    contact,
+                    history,
+                    loaded.policy,
+                    not_before,
+                    NOMINAL_LEASE_SECONDS,
+                    explain=False,
                 )
                 if decision.next_allowed_at is None:
                     continue  # never allowed as things stand: no task (a stop, a status)
