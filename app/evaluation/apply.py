@@ -239,10 +239,13 @@ async def apply_evaluations(
     evaluated, timezone = list(effects), actor.clock.timezone
     if since is None:
         await sync_tasks(session, actor.tenant_id, timezone, evaluated, now)
+        await record_history(session, actor.tenant_id, evaluated, now)
     else:
         changed = [i for i in evaluated if effects[i]]
         await refresh_after_evaluation(session, actor.tenant_id, timezone, changed, since, now)
-    await record_history(session, actor.tenant_id, evaluated, now)
+        # Unchanged accounts' intervals move only with days past due: the evaluator's daily
+        # sweep (after every pass, once per local day) records those bucket crossings.
+        await record_history(session, actor.tenant_id, changed, now)
     return effects
 
 

@@ -192,9 +192,7 @@ async def load_facts(
             timezone=timezone,
             stops=stops,
             holds=tuple(holds.get(row.id, ())),
-            interactions=tuple(
-                i for i in interactions.get(row.id, ()) if i.occurred_at >= row.episode_started_at
-            ),
+            interactions=_of_episode(interactions.get(row.id), row.episode_started_at),
             summary=None if row.id in with_rows else _summary(row),
             promises=tuple(
                 PromiseFact(pid, amount, due, created, status)  # type: ignore[arg-type]
@@ -206,6 +204,15 @@ async def load_facts(
         )
         loaded.append((state, facts))
     return loaded
+
+
+def _of_episode(
+    found: list[InteractionFact] | None, started: datetime
+) -> tuple[InteractionFact, ...]:
+    """Most accounts' interactions are not read at all (their summary stands for them)."""
+    if not found:
+        return ()
+    return tuple(i for i in found if i.occurred_at >= started)
 
 
 async def _interactions(

@@ -13,6 +13,7 @@ from app.evaluation.loader import load_facts
 from app.evaluation.summary import refresh_summaries
 from app.models import Account
 from app.policy.evaluation import evaluate
+from app.policy.localtime import local_date
 from app.policy_api.repository import PolicyRepository
 
 
@@ -37,9 +38,15 @@ async def _decide(
     decided = [(state, evaluate(facts, policy.document, now)) for state, facts in loaded]
     since: dict[int, SinceComputed] | None = None
     if not after_write:
+        today = local_date(now, timezone)
         since = {
             state.id: since_computed(
-                state.evaluated_at, now, timezone, facts.due_date, (h.until for h in facts.holds)
+                state.evaluated_at,
+                now,
+                timezone,
+                facts.due_date,
+                (h.until for h in facts.holds),
+                today,
             )
             for state, facts in loaded
         }
