@@ -193,7 +193,7 @@ async def _demo_tenant(session: AsyncSession, name: str) -> Tenant:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from app.demo.loader import LoadResult, load_demo
+    from app.demo.loader import LoadResult, analyze_loaded, load_demo
 
     def progress(result: LoadResult) -> None:
         print(
@@ -207,7 +207,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         engine = create_engine(url, settings)
         try:
             async with engine.connect() as conn:
-                return await load_demo(
+                loaded = await load_demo(
                     conn,
                     tenant.id,
                     args.accounts,
@@ -216,6 +216,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
                     seed=args.seed,
                     progress=progress,
                 )
+                await analyze_loaded(conn)
+                return loaded
         finally:
             await engine.dispose()
 

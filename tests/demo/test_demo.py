@@ -374,8 +374,16 @@ def cli_tenant(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[s
 def test_cli_creates_a_sandbox_and_loads(
     cli_tenant: str, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    before = sync_rows(database_url, "SELECT clock_timestamp()")[0][0]
     assert main(["demo", "--accounts", "60", "--tenant", cli_tenant, "--seed", "5"]) == 0
     assert main(["demo", "--accounts", "40", "--tenant", cli_tenant]) == 0  # appends
+    analyzed = sync_rows(
+        database_url,
+        "SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('accounts', 'contacts', "
+        "'interactions') AND last_analyze >= :before",
+        before=before,
+    )
+    assert analyzed == [(3,)]  # fresh statistics for what was just loaded
     out = capsys.readouterr().out
     assert "loaded 60 accounts" in out and "loaded 40 accounts" in out and "accounts/s" in out
     found = sync_rows(
