@@ -238,6 +238,8 @@ class _Generator:
         partner = self.choice(cat.PARTNERS) if self.random() < (0.55 if late else 0.22) else None
         started, entered = _ts(started_s), _ts(entered_s)
         next_s = now_s + self.below(DAY)
+        # Due within a day and never evaluated here (evaluated_at NULL): the evaluator's first
+        # pass tiers every account and computes its dialer tasks.
         self.batch.accounts.append(
             (self.tenant, account_id, f"DEMO-{ordinal + 1:08d}", debtor_id, status,
              locale.currency, principal, balance, due_date, self.choice(cat.PRODUCTS),
@@ -245,7 +247,7 @@ class _Generator:
              self.json(rules), cat.STAGES[stage] if delinquent else None,
              entered if delinquent else None, reason, verification, 1, started, score,
              _ts(next_s) if delinquent else None,
-             _ts(max(entered_s, next_s - DAY)) if delinquent else None, started,
+             None, started,
              _ts(max(entered_s, calls[-1].at)) if calls else entered)
         )  # fmt: skip
 
