@@ -56,6 +56,7 @@ async def escalation_state(
     session: AsyncSession, principal: Principal, account: Account
 ) -> EscalationOut:
     repo = EscalationRepository(session)
+    schedule = await repo.schedule(principal.tenant_id, account.id)
     debtor = (await AccountRepository(session).debtors(principal.tenant_id, {account.debtor_id}))[
         account.debtor_id
     ]
@@ -85,8 +86,8 @@ async def escalation_state(
                 )
             ],
             "stops": stops_of(debtor),
-            "next_evaluation_at": account.next_evaluation_at,
-            "policy_version": account.policy_version,
+            "next_evaluation_at": schedule.next_evaluation_at if schedule else None,
+            "policy_version": schedule.policy_version if schedule else None,
             "history": [
                 _history_entry(change, masked=masked)
                 for change in await repo.history(principal.tenant_id, account.id)

@@ -178,11 +178,13 @@ async def test_accounts_are_consistent(
     accounts = await rows(
         connection,
         """SELECT a.status, a.stage, a.due_date, a.stage_entered_at, a.episode_started_at,
-                  a.next_evaluation_at, a.principal, a.balance, a.tier, a.tier_reasons,
+                  s.next_evaluation_at, a.principal, a.balance, a.tier, a.tier_reasons,
                   a.episode, a.partner,
                   (SELECT count(*) FROM interactions i
                    WHERE i.tenant_id = a.tenant_id AND i.account_id = a.id) AS calls
-           FROM accounts a WHERE a.tenant_id = :t""",
+           FROM accounts a
+           LEFT JOIN evaluation_schedule s ON s.tenant_id = a.tenant_id AND s.account_id = a.id
+           WHERE a.tenant_id = :t""",
         t=tenant_id,
     )
     statuses = [a[0] for a in accounts]
@@ -423,7 +425,8 @@ async def test_the_first_pass_over_demo_accounts_builds_their_whole_queue(
     assert (
         await scalar(
             connection,
-            "SELECT count(*) FROM accounts WHERE tenant_id = :t AND evaluated_at IS NOT NULL",
+            "SELECT count(*) FROM evaluation_schedule WHERE tenant_id = :t "
+            "AND evaluated_at IS NOT NULL",
             t=tenant_id,
         )
         == 0
