@@ -30,7 +30,7 @@ from typing import IO, Any
 
 import httpx
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from app.config import Settings, async_database_url
 from app.db.embedded import EmbeddedPostgres
@@ -38,6 +38,7 @@ from app.db.migrations import upgrade
 from app.db.resolve import with_database
 from app.db.session import create_engine, create_sessionmaker
 from app.demo.loader import load_demo
+from app.reports.history import record_history
 from app.tenancy import service as tenancy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +56,8 @@ async def admin(dsn: str, sql: str) -> None:
 
 
 async def prepare(url: str, accounts: int) -> tuple[str, Refs]:
-    """Tenant, events:write key, demo portfolio and ANALYZE; the key and the accounts."""
+    """Tenant, events:write key, demo portfolio, its history intervals and ANALYZE; the key
+    and the accounts."""
     engine = create_engine(url, Settings(database_url=url, db_pool_size=2))
     async with async_sessionmaker(engine, expire_on_commit=False)() as session:
         tenant = await tenancy.create_tenant(session, "bench", sandbox=True)
@@ -65,12 +67,28 @@ async def prepare(url: str, accounts: int) -> tuple[str, Refs]:
     async with engine.connect() as conn:
         loaded = await load_demo(conn, tenant.id, accounts, today=wall.date(), now=wall, seed=7)
     print(f"loaded {loaded.accounts:,} demo accounts in {loaded.seconds:.1f} s")
+    await open_history(engine, tenant.id, wall)
     async with engine.begin() as conn:
         await conn.execute(text("ANALYZE"))
         query = text("SELECT ref, currency FROM accounts WHERE tenant_id = :t")
         refs = [(str(r), str(c)) for r, c in await conn.execute(query, {"t": tenant.id})]
     await engine.dispose()
     return issued.key, refs
+
+
+async def open_history(engine: AsyncEngine, tenant_id: int, now: datetime) -> None:
+    """A portfolio in service has an open history interval per account (the daily sweep);
+    written in slices with ANALYZE between, so no statement is planned on an empty table."""
+    async with engine.connect() as conn:
+        query = text("SELECT id FROM accounts WHERE tenant_id = :t ORDER BY id")
+        ids = list((await conn.execute(query, {"t": tenant_id})).scalars())
+    for start in range(0, len(ids), 10_000):
+        async with async_sessionmaker(engine)() as session:
+            await record_history(session, tenant_id, ids[start : start + 10_000], now)
+            await session.commit()
+        async with engine.connect() as conn:
+            await conn.execute(text("ANALYZE account_history"))
+            await conn.commit()
 
 
 class Client:
