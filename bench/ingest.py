@@ -1,9 +1,12 @@
 """Event ingestion: `tactful serve` on a scratch database with a demo portfolio, driven over
 HTTP by concurrent clients posting mixed batches to POST /v1/events (70 % payments and balance
 changes on demo accounts, 20 % new delinquencies, 10 % resends); prints events/s, p50/p99 batch
-latency, the server's peak RSS and CPU. `--profile`: one more batch in-process, profiled.
+latency, the server's peak RSS, and the CPU per event of the server and of the PostgreSQL
+backends serving the scratch database (from /proc). Rate limits are off (one key posts
+everything). `--profile`: one more batch in-process, profiled.
 
     .venv/bin/python bench/ingest.py [--accounts 100000] [--clients 8] [--batch 500] [--seconds 60]
+        [--workers 1]
 
 DATABASE_URL when set, else an embedded PostgreSQL under .data/bench-pg; a scratch database.
 """
@@ -177,8 +180,10 @@ async def drive(client: Client, http: httpx.AsyncClient, deadline: float, totals
 
 
 def vm_kb(pid: int, name: str) -> int:  # VmRSS or VmHWM (the peak) in kB
-    found = Path(f"/proc/{pid}/status").read_text().partition(f"\n{name}:")[2].split()
-    return int(found[0]) if found else 0  # 0: the process has exited
+    with contextlib.suppress(OSError):
+        found = Path(f"/proc/{pid}/status").read_text().partition(f"\n{name}:")[2].split()
+        return int(found[0]) if found else 0
+    return 0  # the process has exited
 
 
 def cpu_seconds(pid: int | None = None) -> float:
@@ -190,21 +195,73 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (sum(values) - values[3] - values[4]) / TICK
 
 
-async def run(base: str, key: str, refs: Refs, args: argparse.Namespace, pid: int) -> None:
+def process_tree(pid: int) -> list[int]:
+    """The server and its worker processes (`tactful serve --workers N`)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    with contextlib.suppress(OSError):
+        return [pid, *(int(c) for c in children.read_text().split())]
+    return [pid]
+
+
+class CpuMeter:
+    """CPU of a changing set of processes from the first sample on: a process first seen
+    later started during the run and counts whole; one that exits keeps its last sample."""
+
+    def __init__(self) -> None:
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.samples = 0
+
+    def sample(self, pids: list[int]) -> None:
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                used = cpu_seconds(pid)
+                self.first.setdefault(pid, used if self.samples == 0 else 0.0)
+                self.last[pid] = used
+        self.samples += 1
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.last[pid] - self.first[pid] for pid in self.last)
+
+
+_BACKENDS = text(
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid()"
+)
+
+
+async def run(
+    base: str, key: str, refs: Refs, args: argparse.Namespace, pid: int, url: str
+) -> None:
     clients = [Client(n, refs, args.batch) for n in range(args.clients)]
     headers = {"Authorization": f"Bearer {key}"}
     https = [httpx.AsyncClient(base_url=base, headers=headers, timeout=300) for _ in clients]
-    totals, peak = Totals(), (before := vm_kb(pid, "VmRSS"))
-    cpu0, busy0, own0 = cpu_seconds(pid), cpu_seconds(), time.process_time()
-    deadline = (started := time.monotonic()) + args.seconds
-    work = asyncio.gather(*(drive(c, h, deadline, totals) for c, h in zip(clients, https)))  # noqa: B905
-    while not work.done():  # sample the server's RSS once a second
-        peak = max(peak, vm_kb(pid, "VmRSS"))
-        await asyncio.wait([work], timeout=1.0)
-    await work
-    took = time.monotonic() - started
-    server, own = (cpu_seconds(pid) - cpu0) / took, (time.process_time() - own0) / took
-    rest = (cpu_seconds() - busy0) / took - server - own
+    engine = create_engine(url, Settings(database_url=url, db_pool_size=1))
+    # Autocommit: pg_stat_activity is read once per transaction.
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    async with autocommit.connect() as conn:  # the PostgreSQL backends serving this database
+        server, postgres = CpuMeter(), CpuMeter()
+
+        async def sample() -> int:
+            tree = process_tree(pid)
+            server.sample(tree)
+            postgres.sample(list((await conn.execute(_BACKENDS)).scalars()))
+            return sum(vm_kb(p, "VmRSS") for p in tree)
+
+        totals, peak = Totals(), (before := await sample())
+        busy0, own0 = cpu_seconds(), time.process_time()
+        deadline = (started := time.monotonic()) + args.seconds
+        work = asyncio.gather(*(drive(c, h, deadline, totals) for c, h in zip(clients, https)))  # noqa: B905
+        while not work.done():  # sample RSS and CPU once a second
+            peak = max(peak, await sample())
+            await asyncio.wait([work], timeout=1.0)
+        await work
+        took = time.monotonic() - started
+        await sample()
+        hwm = max(vm_kb(p, "VmHWM") for p in process_tree(pid))
+    await engine.dispose()
+    busy, own = (cpu_seconds() - busy0) / took, (time.process_time() - own0) / took
     await asyncio.gather(*(http.aclose() for http in https))
     lat, t, n = totals.latencies, totals, totals.n
     q = statistics.quantiles(
@@ -220,18 +277,27 @@ async def run(base: str, key: str, refs: Refs, args: argparse.Namespace, pid: in
     print(f"sustained: {n['posted'] / took:,.0f} events/s ({n['applied'] / took:,.0f} applied/s)")
     print(f"batch latency: p50 {q[49]:.2f} s, p99 {q[98]:.2f} s, "
           f"max {max(lat, default=0):.2f} s")  # fmt: skip
-    print(f"server RSS: {before // 1024} MB before, peak {peak // 1024} MB sampled, VmHWM "
-          f"{vm_kb(pid, 'VmHWM') // 1024} MB; cores busy: server {server:.2f}, bench clients "
-          f"{own:.2f}, PostgreSQL and the rest {rest:.2f} (of {os.cpu_count()})")  # fmt: skip
+    print(f"server RSS ({args.workers} worker(s), summed): {before // 1024} MB before, peak "
+          f"{peak // 1024} MB sampled; largest VmHWM {hwm // 1024} MB")  # fmt: skip
+    per_event = 1e6 / max(n["posted"], 1)
+    print(f"CPU per event posted: server {server.seconds * per_event:,.0f} µs, PostgreSQL "
+          f"backends of this database {postgres.seconds * per_event:,.0f} µs")  # fmt: skip
+    rest = busy - (server.seconds + postgres.seconds) / took - own
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"cores busy: server {server.seconds / took:.2f}, PostgreSQL backends "
+          f"{postgres.seconds / took:.2f}, bench clients {own:.2f}, everything else {rest:.2f} "
+          f"(of {os.cpu_count()}); load average {load}")  # fmt: skip
 
 
-def start_server(url: str, log: IO[bytes]) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(url: str, workers: int, log: IO[bytes]) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = os.environ | {"DATABASE_URL": url, "TACTFUL_EVALUATOR_ENABLED": "false",
+                        "TACTFUL_RATE_LIMITS_ENABLED": "false",
                         "TACTFUL_LOG_LEVEL": "WARNING"}  # fmt: skip
-    command = [str(ROOT / ".venv/bin/tactful"), "serve", "--port", str(port)]
+    command = [str(ROOT / ".venv/bin/tactful"), "serve", "--port", str(port), "--workers",
+               str(workers)]  # fmt: skip
     proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)  # noqa: S603
     base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
@@ -276,7 +342,8 @@ async def profile(url: str, key: str, refs: Refs, size: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    for flag, default in (("accounts", 100_000), ("clients", 8), ("batch", 500), ("seconds", 60)):
+    flags = ("accounts", 100_000), ("clients", 8), ("batch", 500), ("seconds", 60), ("workers", 1)
+    for flag, default in flags:
         parser.add_argument(f"--{flag}", type=int, default=default)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--database", help="the scratch database's name (dropped at the end)")
@@ -293,9 +360,9 @@ def main() -> None:
         upgrade(url)
         key, refs = asyncio.run(prepare(url, args.accounts))
         with tempfile.TemporaryFile() as log:
-            proc, base = start_server(url, log)
+            proc, base = start_server(url, args.workers, log)
             try:
-                asyncio.run(run(base, key, refs, args, proc.pid))
+                asyncio.run(run(base, key, refs, args, proc.pid, url))
             finally:
                 print(f"server exit code before SIGTERM: {proc.poll()} (None: running)")
                 proc.send_signal(signal.SIGTERM)
