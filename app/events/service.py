@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import Principal
 from app.contacts.normalise import normalise_contact_value
 from app.errors import AppError, Conflict, NotFound, PayloadTooLarge, invalid
+from app.events.admission import admission
 from app.events.apply import apply_batch
 from app.events.context import Seed
 from app.events.parse import Incoming, parse, sent_id
@@ -249,6 +250,8 @@ async def ingest(session: AsyncSession, principal: Principal, items: list[Any]) 
         # Before any lock: a tenant's first policy version may be inserted here, and two
         # batches waiting on that insert while holding account locks could deadlock.
         policy = await PolicyRepository(session).current(principal.tenant_id)
+        refs = {event.account_ref for event in batch.candidates}
+        await admission.enter(session, principal.tenant_id, refs)
         repo = EventRepository(session, principal.tenant_id)
         await batch.lock(repo)
         await batch.check(repo)
