@@ -41,6 +41,7 @@ from app.db.migrations import upgrade
 from app.db.resolve import with_database
 from app.db.session import create_engine, create_sessionmaker
 from app.demo.loader import load_demo
+from app.dialer.generation import sync_tasks
 from app.reports.history import record_history
 from app.tenancy import service as tenancy
 
@@ -59,9 +60,9 @@ async def admin(dsn: str, sql: str) -> None:
 
 
 async def prepare(url: str, accounts: int) -> tuple[str, Refs]:
-    """Tenant, events:write key, demo portfolio, its history intervals and ANALYZE; the key
-    and the accounts."""
-    engine = create_engine(url, Settings(database_url=url, db_pool_size=2))
+    """Tenant, events:write key, demo portfolio, its dialer queue and history intervals, and
+    ANALYZE; the key and the accounts."""
+    engine = create_engine(url, Settings(database_url=url, db_pool_size=2, db_max_overflow=2))
     async with async_sessionmaker(engine, expire_on_commit=False)() as session:
         tenant = await tenancy.create_tenant(session, "bench", sandbox=True)
         issued = await tenancy.create_key(session, "bench", ["events:write"])
@@ -70,7 +71,9 @@ async def prepare(url: str, accounts: int) -> tuple[str, Refs]:
     async with engine.connect() as conn:
         loaded = await load_demo(conn, tenant.id, accounts, today=wall.date(), now=wall, seed=7)
     print(f"loaded {loaded.accounts:,} demo accounts in {loaded.seconds:.1f} s")
-    await open_history(engine, tenant.id, wall)
+    started = time.perf_counter()
+    await in_service(engine, tenant.id, wall)
+    print(f"dialer queue and history intervals kept in {time.perf_counter() - started:.1f} s")
     async with engine.begin() as conn:
         await conn.execute(text("ANALYZE"))
         query = text("SELECT ref, currency FROM accounts WHERE tenant_id = :t")
@@ -79,19 +82,31 @@ async def prepare(url: str, accounts: int) -> tuple[str, Refs]:
     return issued.key, refs
 
 
-async def open_history(engine: AsyncEngine, tenant_id: int, now: datetime) -> None:
-    """A portfolio in service has an open history interval per account (the daily sweep);
-    written in slices with ANALYZE between, so no statement is planned on an empty table."""
+async def in_service(engine: AsyncEngine, tenant_id: int, now: datetime) -> None:
+    """What the evaluator keeps for a portfolio in service: each account's dialer tasks and
+    open history interval. In slices on two connections, with ANALYZE after the first slices,
+    so no statement is planned on an empty table."""
     async with engine.connect() as conn:
         query = text("SELECT id FROM accounts WHERE tenant_id = :t ORDER BY id")
         ids = list((await conn.execute(query, {"t": tenant_id})).scalars())
-    for start in range(0, len(ids), 10_000):
+    slices = [ids[start : start + 2_000] for start in range(0, len(ids), 2_000)]
+
+    async def keep(chunk: list[int]) -> None:
         async with async_sessionmaker(engine)() as session:
-            await record_history(session, tenant_id, ids[start : start + 10_000], now)
+            await sync_tasks(session, tenant_id, "UTC", chunk, now)
+            await record_history(session, tenant_id, chunk, now)
             await session.commit()
-        async with engine.connect() as conn:
-            await conn.execute(text("ANALYZE account_history"))
-            await conn.commit()
+
+    await asyncio.gather(*(keep(chunk) for chunk in slices[:2]))
+    async with engine.connect() as conn:
+        await conn.execute(text("ANALYZE dialer_tasks, account_history"))
+        await conn.commit()
+
+    async def worker(mine: list[list[int]]) -> None:
+        for chunk in mine:
+            await keep(chunk)
+
+    await asyncio.gather(worker(slices[2::2]), worker(slices[3::2]))
 
 
 class Client:
@@ -289,7 +304,7 @@ async def run(
           f"(of {os.cpu_count()}); load average {load}")  # fmt: skip
 
 
-def start_server(url: str, workers: int, log: IO[bytes]) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(url: str, log: IO[bytes], workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -360,7 +375,7 @@ def main() -> None:
         upgrade(url)
         key, refs = asyncio.run(prepare(url, args.accounts))
         with tempfile.TemporaryFile() as log:
-            proc, base = start_server(url, args.workers, log)
+            proc, base = start_server(url, log, args.workers)
             try:
                 asyncio.run(run(base, key, refs, args, proc.pid, url))
             finally:
