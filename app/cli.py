@@ -82,6 +82,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             # Each worker process builds its app from the environment (`worker_app`); the
             # supervisor forwards SIGTERM to them and each drains as a single process does.
             os.environ["DATABASE_URL"] = db.url
+            if not db.embedded:  # nothing to stop on exit: become the small supervisor
+                supervisor = [sys.executable, "-m", "app.supervisor", "--host", host]
+                supervisor += ["--port", str(port), "--workers", str(args.workers)]
+                sys.stderr.flush()
+                os.execv(sys.executable, [*supervisor, "--grace", str(grace)])  # noqa: S606
             uvicorn.run(
                 "app.cli:worker_app",
                 factory=True,
