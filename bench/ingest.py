@@ -3,7 +3,7 @@ HTTP by concurrent clients posting mixed batches to POST /v1/events (70 % paymen
 changes on demo accounts, 20 % new delinquencies, 10 % resends); prints events/s, p50/p99 batch
 latency, the server's peak RSS, and the CPU per event of the server and of the PostgreSQL
 backends serving the scratch database (from /proc). Rate limits are off (one key posts
-everything). `--profile`: one more batch in-process, profiled.
+everything). Where the time goes, phase by phase: bench/ingest_profile.py.
 
     .venv/bin/python bench/ingest.py [--accounts 100000] [--clients 8] [--batch 500] [--seconds 60]
         [--workers 1]
@@ -14,7 +14,6 @@ DATABASE_URL when set, else an embedded PostgreSQL under .data/bench-pg; a scrat
 import argparse
 import asyncio
 import contextlib
-import importlib
 import os
 import platform
 import random
@@ -26,6 +25,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,7 +39,7 @@ from app.config import Settings, async_database_url
 from app.db.embedded import EmbeddedPostgres
 from app.db.migrations import upgrade
 from app.db.resolve import with_database
-from app.db.session import create_engine, create_sessionmaker
+from app.db.session import create_engine
 from app.demo.loader import load_demo
 from app.dialer.generation import sync_tasks
 from app.reports.history import record_history
@@ -325,34 +325,22 @@ def start_server(url: str, log: IO[bytes], workers: int = 1) -> tuple[subprocess
     raise RuntimeError(f"the service did not become ready:\n{log.read().decode()[-2000:]}")
 
 
-async def profile(url: str, key: str, refs: Refs, size: int) -> None:
-    """One batch through an in-process app (no network, no concurrency) under a profiler."""
-    import cProfile
-    import pstats
-
-    from app.main import create_app
-
-    engine = create_engine(url, settings := Settings(database_url=url, evaluator_enabled=False))
-    app = create_app(settings, sessionmaker=create_sessionmaker(engine))
-    client, headers = Client(99, refs, size), {"Authorization": f"Bearer {key}"}
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://b", headers=headers) as http:
-        await http.post("/v1/events", json={"events": client.batch()[0]})  # warm up
-        body = {"events": client.batch()[0]}
-        try:
-            sampler: Any = importlib.import_module("pyinstrument").Profiler(async_mode="enabled")
-        except ImportError:
-            sampler = None
-        started = time.perf_counter()
-        with sampler or cProfile.Profile() as profiler:
-            response = await http.post("/v1/events", json=body, timeout=300)
-        took = time.perf_counter() - started
-    await engine.dispose()
-    if sampler is None:
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-    else:
-        print(sampler.output_text(unicode=True, color=False))
-    print(f"profiled batch: {response.status_code}, {took:.2f} s under the profiler")
+@contextlib.contextmanager
+def scratch_database(name: str | None) -> Iterator[str]:
+    """A migrated scratch database (on DATABASE_URL, else an embedded server), dropped after."""
+    server, dsn = None, os.environ.get("DATABASE_URL")
+    if not dsn:
+        server = EmbeddedPostgres(Settings().data_dir.resolve() / "bench-pg")
+        dsn = server.start()
+    name = name or f"tactful_bench_{uuid.uuid4().hex[:6]}"
+    asyncio.run(admin(dsn, f'CREATE DATABASE "{name}"'))
+    try:
+        upgrade(url := with_database(dsn, name))
+        yield url
+    finally:
+        asyncio.run(admin(dsn, f'DROP DATABASE "{name}" WITH (FORCE)'))
+        if server is not None and server.started_here:
+            server.stop()
 
 
 def main() -> None:
@@ -360,40 +348,24 @@ def main() -> None:
     flags = ("accounts", 100_000), ("clients", 8), ("batch", 500), ("seconds", 60), ("workers", 1)
     for flag, default in flags:
         parser.add_argument(f"--{flag}", type=int, default=default)
-    parser.add_argument("--profile", action="store_true")
     parser.add_argument("--database", help="the scratch database's name (dropped at the end)")
     args = parser.parse_args()
     print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    server, dsn = None, os.environ.get("DATABASE_URL")
-    if not dsn:
-        server = EmbeddedPostgres(Settings().data_dir.resolve() / "bench-pg")
-        dsn = server.start()
-    name = args.database or f"tactful_bench_{uuid.uuid4().hex[:6]}"
-    asyncio.run(admin(dsn, f'CREATE DATABASE "{name}"'))
-    url = with_database(dsn, name)
-    try:
-        upgrade(url)
+    with scratch_database(args.database) as url, tempfile.TemporaryFile() as log:
         key, refs = asyncio.run(prepare(url, args.accounts))
-        with tempfile.TemporaryFile() as log:
-            proc, base = start_server(url, log, args.workers)
-            try:
-                asyncio.run(run(base, key, refs, args, proc.pid, url))
-            finally:
-                print(f"server exit code before SIGTERM: {proc.poll()} (None: running)")
-                proc.send_signal(signal.SIGTERM)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(timeout=30)
-                proc.kill()  # only if still running
-                proc.wait()
-                log.seek(0)
-                if output := log.read().decode(errors="replace").strip():
-                    print(f"server log (its end):\n{output[-1500:]}")
-        if args.profile:
-            asyncio.run(profile(url, key, refs, args.batch))
-    finally:
-        asyncio.run(admin(dsn, f'DROP DATABASE "{name}" WITH (FORCE)'))
-        if server is not None and server.started_here:
-            server.stop()
+        proc, base = start_server(url, log, args.workers)
+        try:
+            asyncio.run(run(base, key, refs, args, proc.pid, url))
+        finally:
+            print(f"server exit code before SIGTERM: {proc.poll()} (None: running)")
+            proc.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=30)
+            proc.kill()  # only if still running
+            proc.wait()
+            log.seek(0)
+            if output := log.read().decode(errors="replace").strip():
+                print(f"server log (its end):\n{output[-1500:]}")
 
 
 if __name__ == "__main__":
