@@ -23,18 +23,25 @@ _LOCK_ACCOUNTS = text(
     ORDER BY id FOR UPDATE
     """
 )
+# Lookups in tables that grow fast (events, payments) join the wanted keys: an index probe per
+# key whatever the statistics say. With `= ANY(:array)` a prepared statement's generic plan,
+# made while the table looked small, filtered every row of the tenant against the whole array
+# (29 ms of backend CPU per 500 ids at 3,600 events, growing with the table).
 _STATUS_HISTORY = text(  # STATUS_EVENTS literal, so the partial index applies
-    "SELECT account_ref, occurred_at, id, type FROM events "  # noqa: S608 - a constant
-    "WHERE tenant_id = :t AND account_ref = ANY(CAST(:refs AS text[])) "
-    f"AND {STATUS_EVENTS}"
+    "SELECT e.account_ref, e.occurred_at, e.id, e.type "  # noqa: S608 - a constant
+    "FROM unnest(CAST(:refs AS text[])) AS u(ref) "
+    "JOIN events AS e ON e.tenant_id = :t AND e.account_ref = u.ref "
+    f"WHERE e.{STATUS_EVENTS}"
 )
 _STORED_DIGESTS = text(
-    "SELECT id, content_digest FROM events WHERE tenant_id = :t AND id = ANY(CAST(:ids AS text[]))"
+    "SELECT e.id, e.content_digest FROM unnest(CAST(:ids AS text[])) AS u(id) "
+    "JOIN events AS e ON e.tenant_id = :t AND e.id = u.id"
 )
 _PAYMENT_SOURCES = text(
-    "SELECT account_id, payment_ref, source_event_id FROM payments "
-    "WHERE tenant_id = :t AND account_id = ANY(CAST(:ids AS bigint[])) "
-    "AND payment_ref = ANY(CAST(:refs AS text[]))"
+    "SELECT p.account_id, p.payment_ref, p.source_event_id "
+    "FROM unnest(CAST(:ids AS bigint[]), CAST(:refs AS text[])) AS u(account_id, payment_ref) "
+    "JOIN payments AS p ON p.tenant_id = :t AND p.account_id = u.account_id "
+    "AND p.payment_ref = u.payment_ref"
 )
 _EVENT_DISPUTE_HOLDS = text(
     "SELECT account_id, id, source_event_id FROM holds "
@@ -102,12 +109,12 @@ class EventRepository:
         return {event_id: digest for event_id, digest in rows}
 
     async def payment_sources(
-        self, account_ids: list[int], payment_refs: list[str]
+        self, keys: list[tuple[int, str]]
     ) -> dict[tuple[int, str], str | None]:
         """(account id, payment_ref) → the id of the event that recorded the payment."""
-        if not account_ids or not payment_refs:
+        if not keys:
             return {}
-        params = {"t": self.tenant_id, "ids": account_ids, "refs": payment_refs}
+        params = {"t": self.tenant_id, "ids": [k[0] for k in keys], "refs": [k[1] for k in keys]}
         rows = await self.session.execute(_PAYMENT_SOURCES, params)
         return {(account_id, ref): source for account_id, ref, source in rows}
 

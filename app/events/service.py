@@ -94,10 +94,13 @@ class _Batch:
                 self.mark(event, "duplicate")
             else:
                 self.reject(event.index, event.id, _id_conflict(event, "was already received"))
-        account_ids = [row.id for row in self.accounts.values()]
         payments = (_PAYMENT, _REVERSAL)
-        payment_refs = sorted({e.data.payment_ref for e in fresh if e.type in payments})
-        recorded = await repo.payment_sources(account_ids, payment_refs)
+        keys = {
+            (self.accounts[e.account_ref].id, e.data.payment_ref)
+            for e in fresh
+            if e.type in payments and e.account_ref in self.accounts
+        }
+        recorded = await repo.payment_sources(sorted(keys))
         targets: dict[str, _Target] = {
             ref: _Target(row.currency, row.jurisdiction, row)
             for ref, row in self.accounts.items()
