@@ -57,7 +57,9 @@ async def _decide(
     return effects
 
 
-# The schedule row says when; the account row is the lock every writer of the account takes.
+# The account row is the lock every writer of the account takes; the schedule row is locked
+# too, so a row another pass evaluated (and moved on) since this statement's snapshot is
+# re-checked on its new version and skipped rather than evaluated twice.
 _CLAIM_DUE = text(
     """
     SELECT a.id FROM evaluation_schedule AS s
@@ -65,7 +67,7 @@ _CLAIM_DUE = text(
     WHERE s.tenant_id = :t AND s.next_evaluation_at <= :now
     ORDER BY s.next_evaluation_at
     LIMIT :n
-    FOR UPDATE OF a SKIP LOCKED
+    FOR UPDATE OF s, a SKIP LOCKED
     """
 )
 

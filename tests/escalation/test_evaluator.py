@@ -7,9 +7,11 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings
+from app.demo.loader import load_demo
 from app.evaluation.processes import evaluate_tenants_in_processes
 from app.evaluation.runner import evaluate_all, evaluate_tenant
 from app.models import Tenant
+from app.tenancy import service as tenancy
 from tests.conftest import committed_key
 from tests.factories import account_body, interaction_body
 
@@ -95,3 +97,33 @@ async def test_evaluating_in_processes_evaluates_each_due_account_once(
         ).all()
     assert len(moves) == 30 and all(count == 1 for _, count in moves)
     assert (await evaluate_all(committed_sessionmaker)).evaluated == 0
+
+
+async def test_concurrent_passes_over_a_larger_book_evaluate_each_due_account_once(
+    committed_sessionmaker: async_sessionmaker[AsyncSession], engine: AsyncEngine
+) -> None:
+    """Batches overlap in time here: a pass's claim may read an account's schedule just
+    before another pass commits its evaluation of it, and must then skip it."""
+    async with committed_sessionmaker() as session:
+        tenant = await tenancy.create_tenant(session, "bigbook", sandbox=True)
+        await session.commit()
+    async with engine.connect() as conn:
+        await load_demo(conn, tenant.id, 3000, today=START.date(), now=START, seed=3)
+        await conn.commit()
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE tenants SET clock_frozen_at = :at WHERE id = :t"),
+            {"at": START + timedelta(days=2), "t": tenant.id},
+        )
+        due = (
+            await conn.execute(
+                text("SELECT count(*) FROM evaluation_schedule WHERE next_evaluation_at <= :at"),
+                {"at": START + timedelta(days=2)},
+            )
+        ).scalar_one()
+    async with committed_sessionmaker() as session:
+        tenant = (await session.scalars(select(Tenant).where(Tenant.id == tenant.id))).one()
+    passes = await asyncio.gather(
+        *(evaluate_tenant(committed_sessionmaker, tenant, batch_size=150) for _ in range(3))
+    )
+    assert due > 2000 and sum(p.evaluated for p in passes) == due
