@@ -49,6 +49,9 @@ def _pieces(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[datetime
         start = change
 
 
+# Pure, and asked the same question over and over: every contact in a zone at one instant (a
+# queue's `now`, a search's day starts) shares the answer.
+@lru_cache(maxsize=65536)
 def lease_fits(at: datetime, lease: timedelta, zone_name: str, start: time, end: time) -> bool:
     """Every instant of [at, at + lease) is inside the window [start, end) of its local day.
 
@@ -100,6 +103,7 @@ def _transitions_on(day: date, zone_name: str) -> tuple[datetime, ...]:
     return (_first_change(first, last, tz),)
 
 
+@lru_cache(maxsize=65536)
 def next_fit(
     at: datetime, lease: timedelta, zone_name: str, start: time, end: time
 ) -> datetime | None:
