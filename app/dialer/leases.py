@@ -1,14 +1,37 @@
 """One lease (a dialer's `task_id`) and the task row it names."""
 
 import uuid
-from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import BigInteger, and_, any_, bindparam, select, update
+from sqlalchemy import BigInteger, and_, any_, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Account, Contact, DialerLease, DialerTask
+from app.models import Account, DialerLease, DialerTask
+
+# Release in one statement: end the lease if it is still live (neither released nor reported,
+# not expired, still its task's lease) and give its task back. The lease row is locked before
+# the task row, as an outcome locks them; the account row is not locked (nothing on it
+# changes). Re-checked on the newest row versions when a concurrent outcome or release wins.
+_RELEASE = text(
+    """
+    WITH ended AS (
+        UPDATE dialer_leases AS l
+        SET released_at = :now, ended_at = clock_timestamp()
+        FROM accounts AS a
+        WHERE l.tenant_id = :tenant_id AND l.id = :lease_id
+          AND a.tenant_id = :tenant_id AND a.id = l.account_id
+          AND (CAST(:partner AS text) IS NULL OR a.partner = CAST(:partner AS text))
+          AND l.released_at IS NULL AND l.interaction_id IS NULL AND l.expires_at > :now
+        RETURNING l.id, l.task_row_id
+    )
+    UPDATE dialer_tasks AS d
+    SET state = 'ready', lease_id = NULL, lease_expires_at = NULL, updated_at = :now
+    FROM ended
+    WHERE d.tenant_id = :tenant_id AND d.id = ended.task_row_id AND d.lease_id = ended.id
+    RETURNING d.id
+    """
+)
 
 
 class LeaseRepository:
@@ -32,6 +55,14 @@ class LeaseRepository:
         row = (await self.session.execute(query)).first()
         return None if row is None else (row[0], row[1])
 
+    async def release(
+        self, tenant_id: int, lease_id: uuid.UUID, *, partner: str | None, now: datetime
+    ) -> bool:
+        """End a live lease and give its task back; False when the lease is not live (or its
+        task moved on: then nothing changes, the caller's transaction is rolled back)."""
+        params = {"tenant_id": tenant_id, "lease_id": lease_id, "partner": partner, "now": now}
+        return (await self.session.scalar(_RELEASE, params)) is not None
+
     async def lock(self, tenant_id: int, lease: DialerLease) -> DialerTask:
         """Lock the lease and its task row (after the account: the one lock order)."""
         await self.session.execute(
@@ -51,40 +82,6 @@ class LeaseRepository:
 
     async def finish_task(self, task: DialerTask, now: datetime) -> None:
         task.state, task.lease_id, task.lease_expires_at, task.updated_at = "done", None, None, now
-
-    async def release_task(self, task: DialerTask, now: datetime) -> None:
-        task.state, task.lease_id, task.lease_expires_at, task.updated_at = "ready", None, None, now
-
-    async def open_lease_calls(
-        self, tenant_id: int, account_ids: list[int]
-    ) -> dict[int, list[tuple[uuid.UUID, str, datetime]]]:
-        """Per account, the leases that count as attempts (neither released nor reported):
-        (contact id, the contact's relationship, leased at)."""
-        if not account_ids:
-            return {}
-        rows = await self.session.execute(
-            select(
-                DialerLease.account_id,
-                DialerLease.contact_id,
-                Contact.relationship,
-                DialerLease.leased_at,
-            )
-            .join(
-                Contact,
-                and_(Contact.tenant_id == tenant_id, Contact.id == DialerLease.contact_id),
-            )
-            .where(
-                DialerLease.tenant_id == tenant_id,
-                DialerLease.account_id
-                == any_(bindparam(None, account_ids, type_=ARRAY(BigInteger))),
-                DialerLease.released_at.is_(None),
-                DialerLease.interaction_id.is_(None),
-            )
-        )
-        found: dict[int, list[tuple[uuid.UUID, str, datetime]]] = defaultdict(list)
-        for account_id, contact_id, relationship, leased_at in rows:
-            found[account_id].append((contact_id, relationship, leased_at))
-        return found
 
     async def close_open_tasks(self, tenant_id: int, task_ids: list[int], now: datetime) -> None:
         if task_ids:

@@ -12,11 +12,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, and_, any_, bindparam, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Account, Contact, Debtor, Hold, Interaction, Promise
+from app.models import Account, Contact, Debtor, DialerLease, Hold, Interaction, Promise
 from app.policy.contact_facts import AccountContactFacts, CallRecord, ContactFacts
 
 # Every rule looks back at most 30 local days; two more cover any zone's day boundary.
@@ -62,13 +73,16 @@ async def load_contact_facts(
     now: datetime,
     *,
     leases: Mapping[int, Sequence[CallRecord]] | None = None,
+    open_leases: bool = False,
 ) -> dict[int, LoadedAccount]:
     """The facts `decide_contact` needs for each account, as they stand at `now`.
 
     Holds are those active at `now`; history is every call before `now` in the last
     `HISTORY_DAYS` days, plus every earlier call to a third party (once-per-person and
     refusal rules look back for ever). `leases` (account id → `CallRecord.lease(...)`) are
-    added to the history. Unknown ids (or other tenants') are left out of the result.
+    added to the history; with `open_leases`, so are the dialer's leases neither released nor
+    reported (read with the calls, in the same query). Unknown ids (or other tenants') are left
+    out of the result.
     """
     if not account_ids:
         return {}
@@ -141,7 +155,7 @@ async def load_contact_facts(
         contacts[account_id].append(ContactFacts(key, relationship, kind, status, zone))
         addresses[account_id][key] = Address(kind, value)
 
-    history = await _call_history(session, tenant_id, ids, now)
+    history = await _call_history(session, tenant_id, ids, now, open_leases=open_leases)
     for account_id, leased in (leases or {}).items():
         history[account_id].extend(leased)
 
@@ -170,11 +184,11 @@ async def load_contact_facts(
 
 
 async def _call_history(
-    session: AsyncSession, tenant_id: int, ids: list[int], now: datetime
+    session: AsyncSession, tenant_id: int, ids: list[int], now: datetime, *, open_leases: bool
 ) -> dict[int, list[CallRecord]]:
     since = now - timedelta(days=HISTORY_DAYS)
     history: dict[int, list[CallRecord]] = defaultdict(list)
-    for account_id, contact_id, relationship, at, outcome, direction in await session.execute(
+    calls: Any = (
         select(
             Interaction.account_id,
             Interaction.contact_id,
@@ -191,6 +205,29 @@ async def _call_history(
             Interaction.occurred_at < now,
             or_(Interaction.occurred_at >= since, Contact.relationship != "self"),
         )
+    )
+    if open_leases:  # each counts as an attempt from its lease (`CallRecord.lease`)
+        calls = calls.union_all(
+            select(
+                DialerLease.account_id,
+                DialerLease.contact_id,
+                Contact.relationship,
+                DialerLease.leased_at,
+                null(),
+                literal("outbound"),
+            )
+            .join(
+                Contact, and_(Contact.tenant_id == tenant_id, Contact.id == DialerLease.contact_id)
+            )
+            .where(
+                DialerLease.tenant_id == tenant_id,
+                _among(DialerLease.account_id, ids),
+                DialerLease.released_at.is_(None),
+                DialerLease.interaction_id.is_(None),
+            )
+        )
+    for account_id, contact_id, relationship, at, outcome, direction in await session.execute(
+        calls
     ):
         history[account_id].append(
             CallRecord(str(contact_id), relationship, at, outcome, direction)
