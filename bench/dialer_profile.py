@@ -128,6 +128,7 @@ def main() -> None:
     parser.add_argument("--database", default="dialer_bench")
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument("--flat", action="store_true", help="--sample: functions by own time")
     parser.add_argument("--top", type=int, default=12, help="statements listed per endpoint")
     parser.add_argument(
         "--sample", action="store_true", help="a pyinstrument sampling profile of the whole run"
@@ -143,7 +144,7 @@ def main() -> None:
     asyncio.run(run(with_database(dsn, args.database), args.rounds, profiler, args.top))
     if sampler:
         sampler.stop()
-        print(sampler.output_text(unicode=True, color=False, show_all=False))
+        print(sampler.output_text(unicode=True, color=False, show_all=False, flat=args.flat))
     if profiler:
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(45)
 
