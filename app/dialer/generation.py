@@ -4,13 +4,15 @@ which calls it wants, for which purpose, from when the contact rules allow them,
 urgent they are — so a claim only scans ready rows whose time has come."""
 
 import uuid
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.dialer import rules
 from app.dialer.generation_repository import GenerationRepository, TaskContext, WantedTask
-from app.dialer.priority import task_priority
+from app.dialer.priority import lateness_points, task_priority
 from app.policy.contact_facts import AccountContactFacts, ContactFacts
 from app.policy.contact_rules import decide_contact, pack_for
 from app.policy.document import ContactPack
@@ -52,6 +54,55 @@ def _purposes(
         wanted = [(p, at) for p, at in wanted if p != "collect"]
         wanted.append(("collect", max(now, follow_ups["collect"])))
     return wanted
+
+
+@dataclass(frozen=True, slots=True)
+class SinceComputed:
+    """What the passing of time alone changed in an account's task inputs since its tasks were
+    computed. Everything else they depend on changes with a write (which recomputes them) or
+    shows as an evaluation's effect (tier, stage, a promise's outcome)."""
+
+    recompute: bool  # never computed, or a hold ran out since
+    lateness_shift: int  # priority points gained since (days past due: only ever additive)
+
+
+def since_computed(
+    last: datetime | None,
+    now: datetime,
+    timezone: str,
+    due_date: date,
+    hold_untils: Iterable[datetime | None],
+) -> SinceComputed:
+    """For tasks computed at `last` (None: never); days past due count in the tenant's zone
+    `timezone`, as `sync_tasks` counts them."""
+    if last is None:
+        return SinceComputed(True, 0)
+    ended = any(until is not None and last < until <= now for until in hold_untils)
+    before = lateness_points((local_date(last, timezone) - due_date).days)
+    after = lateness_points((local_date(now, timezone) - due_date).days)
+    return SinceComputed(ended, after - before)
+
+
+async def refresh_after_evaluation(
+    session: AsyncSession,
+    tenant_id: int,
+    timezone: str,
+    changed: list[int],
+    since: Mapping[int, SinceComputed],
+    now: datetime,
+) -> None:
+    """After a due evaluation: recompute the tasks of the accounts whose decision `changed`
+    something or whose inputs time changed; where only days past due moved, shift the
+    priorities (lateness is a plain addend of a priority: the same result, without deciding)."""
+    changed_ids = set(changed)
+    recompute = sorted(changed_ids | {i for i, c in since.items() if c.recompute})
+    await sync_tasks(session, tenant_id, timezone, recompute, now)
+    shifts = {
+        i: c.lateness_shift
+        for i, c in since.items()
+        if c.lateness_shift and not c.recompute and i not in changed_ids
+    }
+    await GenerationRepository(session).shift_priorities(tenant_id, shifts, now)
 
 
 async def sync_tasks(

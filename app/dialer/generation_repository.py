@@ -126,6 +126,13 @@ _CLOSE_UNWANTED = text(
       )
     """
 )
+_SHIFT_PRIORITIES = text(
+    """
+    UPDATE dialer_tasks AS d SET priority = d.priority + u.shift, updated_at = :now
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:shifts AS int[])) AS u(account_id, shift)
+    WHERE d.tenant_id = :t AND d.account_id = u.account_id AND d.state <> 'done'
+    """
+)
 _FINISH_FOLLOW_UP = text(
     """
     UPDATE follow_ups SET status = 'done'
@@ -186,6 +193,13 @@ class GenerationRepository:
         )
         if wanted:
             await self.session.execute(_UPSERT, {"t": tenant_id, "now": now, **columns})
+
+    async def shift_priorities(self, tenant_id: int, shifts: dict[int, int], now: datetime) -> None:
+        """Add `shifts[account id]` to the priority of each of that account's open tasks."""
+        if shifts:
+            ids = sorted(shifts)
+            params = {"t": tenant_id, "now": now, "ids": ids, "shifts": [shifts[i] for i in ids]}
+            await self.session.execute(_SHIFT_PRIORITIES, params)
 
     async def finish_follow_up(self, tenant_id: int, account_id: int, purpose: str) -> None:
         await self.session.execute(

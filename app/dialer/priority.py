@@ -24,10 +24,15 @@ MAX_LATENESS_POINTS = 9
 MAX_SIZE_POINTS = 9
 
 
+def lateness_points(days_past_due: int) -> int:
+    """A point per ten days late: the only part of a priority that moves with the calendar."""
+    return min(max(days_past_due, 0) // 10, MAX_LATENESS_POINTS)
+
+
 def task_priority(
     *, purpose: str, stage: str | None, tier: str | None, days_past_due: int, balance: int
 ) -> int:
-    lateness = min(max(days_past_due, 0) // 10, MAX_LATENESS_POINTS)
+    lateness = lateness_points(days_past_due)
     size = min(len(str(max(balance, 0))) - 1, MAX_SIZE_POINTS)  # order of magnitude
     return (
         PURPOSE_WEIGHT[purpose]

@@ -4,6 +4,7 @@ and outbox events, all in the caller's transaction."""
 import functools
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.bulk import insert_unnest
-from app.dialer.generation import sync_tasks
+from app.dialer.generation import SinceComputed, refresh_after_evaluation, sync_tasks
 from app.evaluation.context import Actor
 from app.evaluation.loader import AccountState
 from app.models import AuditEntry, FollowUp, OutboxEvent, StageChange
@@ -213,8 +214,13 @@ async def apply_evaluations(
     version: int,
     decided: list[tuple[AccountState, Evaluation]],
     now: datetime,
+    *,
+    since: Mapping[int, SinceComputed] | None = None,
 ) -> dict[int, list[dict[str, Any]]]:
-    """Write every decision, made at `now`; return each account's effects (what changed)."""
+    """Write every decision, made at `now`; return each account's effects (what changed).
+
+    Dialer tasks are recomputed for every account (after a write: `since` None), or, in a due
+    evaluation, as the decisions and `since` (what time changed per account) require."""
     writes = _Writes()
     effects = {state.id: _plan(actor, now, version, state, ev, writes) for state, ev in decided}
     if writes.promises:
@@ -230,8 +236,12 @@ async def apply_evaluations(
     await insert_follow_ups(session, writes.follow_ups)
     # Every write of the evaluation is done above; set-based work that must follow it for the
     # evaluated accounts, in this transaction, goes here.
-    evaluated = list(effects)
-    await sync_tasks(session, actor.tenant_id, actor.clock.timezone, evaluated, now)
+    evaluated, timezone = list(effects), actor.clock.timezone
+    if since is None:
+        await sync_tasks(session, actor.tenant_id, timezone, evaluated, now)
+    else:
+        changed = [i for i in evaluated if effects[i]]
+        await refresh_after_evaluation(session, actor.tenant_id, timezone, changed, since, now)
     await record_history(session, actor.tenant_id, evaluated, now)
     return effects
 

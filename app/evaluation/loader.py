@@ -38,6 +38,7 @@ class AccountState:
     stage: str | None
     partner: str | None
     promise_status: dict[str, tuple[str, int]]  # promise id → (status, paid)
+    evaluated_at: datetime | None  # the previous evaluation's instant; None: never evaluated
 
 
 _ACCOUNT_COLUMNS = (
@@ -47,6 +48,7 @@ _ACCOUNT_COLUMNS = (
     Account.tier,
     Account.stage,
     Account.partner,
+    Account.evaluated_at,
     Account.status,
     Account.due_date,
     Account.balance,
@@ -178,6 +180,7 @@ async def load_facts(
             stage=row.stage,
             partner=row.partner,
             promise_status={p[0]: (p[4], p[5]) for p in account_promises},
+            evaluated_at=row.evaluated_at,
         )
         facts = AccountFacts(
             status=row.status,

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.dialer.generation import SinceComputed, since_computed
 from app.evaluation.apply import apply_evaluations
 from app.evaluation.context import Actor
 from app.evaluation.loader import load_facts
@@ -19,19 +20,30 @@ async def reevaluate(
     session: AsyncSession, actor: Actor, account_ids: list[int]
 ) -> dict[int, list[dict[str, Any]]]:
     """After a write: bring the accounts' episode summaries up to date with their rows, then
-    re-decide tier, stage and promises now; returns what changed per account."""
+    re-decide tier, stage and promises now and recompute their dialer tasks; returns what
+    changed per account."""
     await refresh_summaries(session, actor.tenant_id, account_ids)
-    return await _decide(session, actor, account_ids)
+    return await _decide(session, actor, account_ids, after_write=True)
 
 
 async def _decide(
-    session: AsyncSession, actor: Actor, account_ids: list[int]
+    session: AsyncSession, actor: Actor, account_ids: list[int], *, after_write: bool
 ) -> dict[int, list[dict[str, Any]]]:
+    """`after_write`: the accounts' rows just changed, so their tasks are recomputed whatever
+    the decision; else (a due evaluation) only where the decision or time changed their inputs."""
     policy = await PolicyRepository(session).current(actor.tenant_id)
-    now = actor.clock.now()
-    loaded = await load_facts(session, actor.tenant_id, actor.clock.timezone, account_ids, now)
+    now, timezone = actor.clock.now(), actor.clock.timezone
+    loaded = await load_facts(session, actor.tenant_id, timezone, account_ids, now)
     decided = [(state, evaluate(facts, policy.document, now)) for state, facts in loaded]
-    effects = await apply_evaluations(session, actor, policy.version, decided, now)
+    since: dict[int, SinceComputed] | None = None
+    if not after_write:
+        since = {
+            state.id: since_computed(
+                state.evaluated_at, now, timezone, facts.due_date, (h.until for h in facts.holds)
+            )
+            for state, facts in loaded
+        }
+    effects = await apply_evaluations(session, actor, policy.version, decided, now, since=since)
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Account) and obj.id in effects:
             await session.refresh(obj)
@@ -66,5 +78,5 @@ async def evaluate_due(session: AsyncSession, actor: Actor, batch_size: int = 10
         ).all()
     )
     # Every write keeps the summaries current (`reevaluate`), so a pass need not refresh them.
-    effects = await _decide(session, actor, ids)
+    effects = await _decide(session, actor, ids, after_write=False)
     return PassResult(len(ids), sum(1 for changed in effects.values() if changed))
