@@ -9,7 +9,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.service import load_account
@@ -132,9 +131,8 @@ async def report_outcome(
     found = await leases.get(principal.tenant_id, task_id, partner=principal.partner)
     if found is None:
         raise NotFound(f"No task {task_id}.")
-    lease, ref = found
-    await load_account(session, principal, ref, for_update=True)
-    task = await leases.lock(principal.tenant_id, lease)
+    account = await load_account(session, principal, found.account_ref, for_update=True)
+    lease, task_lease_id = await leases.lock(principal.tenant_id, found)
     if lease.released_at is not None:
         raise Conflict("This task was released unused; an outcome cannot be recorded for it.")
     if lease.interaction_id is not None:
@@ -147,23 +145,31 @@ async def report_outcome(
     if body.contact_id is not None and body.contact_id != lease.contact_id:
         raise invalid(("body", "contact_id"), "is not the task's contact")
     interaction_id = body.id or uuid.uuid4()
-    stale = lease.expires_at <= now or task.lease_id != lease.id
-    if task.lease_id in (None, lease.id):
-        await leases.finish_task(task, now)
-    lease.interaction_id = interaction_id
-    lease.ended_at = func.clock_timestamp()
+    stale = lease.expires_at <= now or task_lease_id != lease.id
+    await leases.finish(
+        principal.tenant_id,
+        lease,
+        interaction_id,
+        finish_task=task_lease_id in (None, lease.id),
+        now=now,
+    )
     if lease.purpose in FOLLOW_UP_PURPOSES:
         await GenerationRepository(session).finish_follow_up(
             principal.tenant_id, lease.account_id, lease.purpose
         )
-    await session.flush()
     effects = [{"type": "stale_lease", "task_id": str(task_id)}] if stale else []
     data = body.model_dump(mode="json", exclude={"id", "contact_id"})
     interaction = InteractionIn.model_validate(
         {**data, "id": str(interaction_id), "contact_id": str(lease.contact_id)}
     )
     recorded, _ = await record_interaction(
-        session, principal, ref, interaction, extra_effects=effects
+        session,
+        principal,
+        account.ref,
+        interaction,
+        extra_effects=effects,
+        account=account,
+        new_id=body.id is None,
     )
     return recorded
 
