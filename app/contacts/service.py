@@ -10,8 +10,10 @@ from app.contacts.normalise import normalise_contact_value
 from app.contacts.repository import ContactRepository
 from app.contacts.schemas import ContactIn, ContactOut, ContactPatch
 from app.errors import Conflict, NotFound, invalid
-from app.evaluation.summary import refresh_summaries
+from app.evaluation.context import Actor
+from app.evaluation.service import reevaluate
 from app.http.pagination import Page, decode_cursor, encode_cursor
+from app.logs import request_id_var
 from app.masking import mask_contact_value
 from app.models import Contact
 
@@ -98,6 +100,8 @@ async def create_contact(
         before=None,
         after=contact_snapshot(contact),
     )
+    # A new number is new work for the dialer (and a new reference may matter to the rules).
+    await reevaluate(session, Actor.of(principal, request_id_var.get()), [account.id])
     return contact_out(contact, masked=principal.partner is not None)
 
 
@@ -137,7 +141,7 @@ async def patch_contact(
         after=contact_snapshot(contact),
     )
     await session.flush()
-    if before["relationship"] != contact.relationship:
-        # Whether past calls reached the debtor depends on the contact's relationship.
-        await refresh_summaries(session, principal.tenant_id, [account.id])
+    # Whether past calls reached the debtor depends on the relationship (the episode summary,
+    # the tier); what the dialer may call depends on status, relationship and zone.
+    await reevaluate(session, Actor.of(principal, request_id_var.get()), [account.id])
     return contact_out(contact, masked=principal.partner is not None)

@@ -50,33 +50,45 @@ def _current(only: str) -> str:
     """  # noqa: S608 - no user input in the SQL text
 
 
-_SAME = (
-    "(h.bucket, h.tier, h.stage, h.partner) IS NOT DISTINCT FROM "
-    "(cur.bucket, cur.tier, cur.stage, cur.partner)"
-)
+# Each account's open interval, found by one probe of the open-interval index per account
+# (LATERAL ... LIMIT 1 is always a parameterized probe): a join against the whole table is
+# at the planner's mercy, and on a freshly filled table (statistics still saying empty) it
+# became a nested loop over every open interval for every account: minutes per batch.
+_FOUND = """
+    found AS MATERIALIZED (
+        SELECT cur.*, o.ctid AS row_id, o.valid_from,
+               (o.bucket, o.tier, o.stage, o.partner) IS NOT DISTINCT FROM
+               (cur.bucket, cur.tier, cur.stage, cur.partner) AS same
+        FROM cur LEFT JOIN LATERAL (
+            SELECT h.ctid, h.valid_from, h.bucket, h.tier, h.stage, h.partner
+            FROM account_history AS h
+            WHERE h.tenant_id = :tenant_id AND h.account_id = cur.account_id
+              AND h.valid_to IS NULL
+            LIMIT 1
+        ) AS o ON true
+    )
+    """
+# By row address: the rows were found just above, in this statement's snapshot.
 _CLOSE = """
-    WITH {current}
-    UPDATE account_history AS h SET valid_to = :today
-    FROM cur
-    WHERE h.tenant_id = :tenant_id AND h.account_id = cur.account_id
-      AND h.valid_to IS NULL AND h.valid_from < :today AND NOT {same}
+    WITH {current}, {found}
+    UPDATE account_history SET valid_to = :today
+    WHERE ctid = ANY(ARRAY(
+        SELECT row_id FROM found
+        WHERE row_id IS NOT NULL AND valid_from < :today AND NOT same
+    ))
     """
 _OPEN = """
-    WITH {current}
+    WITH {current}, {found}
     INSERT INTO account_history (tenant_id, account_id, valid_from, bucket, tier, stage, partner)
-    SELECT :tenant_id, cur.account_id, :today, cur.bucket, cur.tier, cur.stage, cur.partner
-    FROM cur
-    WHERE NOT EXISTS (
-        SELECT 1 FROM account_history AS h
-        WHERE h.tenant_id = :tenant_id AND h.account_id = cur.account_id
-          AND h.valid_to IS NULL AND {same}
-    )
+    SELECT :tenant_id, account_id, :today, bucket, tier, stage, partner
+    FROM found
+    WHERE row_id IS NULL OR NOT same
     ON CONFLICT (tenant_id, account_id, valid_from) DO UPDATE SET
         bucket = EXCLUDED.bucket, tier = EXCLUDED.tier, stage = EXCLUDED.stage,
         partner = EXCLUDED.partner, valid_to = NULL
     """
 _STATEMENTS = {
-    only: [text(sql.format(current=_current(only), same=_SAME)) for sql in (_CLOSE, _OPEN)]
+    only: [text(sql.format(current=_current(only), found=_FOUND)) for sql in (_CLOSE, _OPEN)]
     for only in (_BY_IDS, _BY_RANGE)
 }
 _TODAY = text(

@@ -130,3 +130,39 @@ async def test_a_due_evaluation_ten_days_on_raises_the_priority_as_a_recomputati
         await session.commit()
     (recomputed,) = [row for row in await _tasks(connection) if row[1] == "ready"]
     assert recomputed[3] == shifted[3]
+
+
+async def test_contacts_written_through_their_endpoints_change_the_work_at_once(
+    client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    box = await Dialer.start(client, make_key)
+    await box.open_account()
+    added = await client.post(
+        "/v1/accounts/L-1/contacts",
+        json={"kind": "phone", "value": "+86 139 1234 0000", "relationship": "self"},
+        headers=box.auth,
+    )
+    assert added.status_code == 201, added.text
+    new_id = added.json()["id"]
+    claimed = await box.claim()
+    assert claimed, "the debtor has work"
+    # One live lease per debtor: give it back, then take the new number out of service.
+    for task in claimed:
+        assert (await box.release(task["task_id"])).status_code == 200
+    contacts = await client.get("/v1/accounts/L-1/contacts", headers=box.auth)
+    phones = [c["id"] for c in contacts.json()["items"] if c["kind"] == "phone"]
+    assert new_id in phones
+    for contact_id in phones:
+        if contact_id != new_id:
+            patched = await client.patch(
+                f"/v1/accounts/L-1/contacts/{contact_id}",
+                json={"status": "do_not_contact"},
+                headers=box.auth,
+            )
+            assert patched.status_code == 200, patched.text
+    seen = set()
+    for _ in range(3):
+        for task in await box.claim():
+            seen.add(task["contact_id"])
+            assert (await box.release(task["task_id"])).status_code == 200
+    assert seen == {new_id}
