@@ -3,10 +3,11 @@
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +20,9 @@ from app.db.session import create_engine, create_sessionmaker
 from app.models import Tenant
 from app.models.enums import Jurisdiction
 from app.tenancy import service as tenancy
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 T = TypeVar("T")
 log = logging.getLogger("tactful.cli")
@@ -73,18 +77,41 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             _bootstrap_demo(settings, db)
         host, port = args.host or settings.host, args.port or settings.port
         print(f"Tactful on http://{host}:{port}  (API docs: /docs)", file=sys.stderr)
+        grace = int(settings.shutdown_grace_seconds)
+        if args.workers > 1:
+            # Each worker process builds its app from the environment (`worker_app`); the
+            # supervisor forwards SIGTERM to them and each drains as a single process does.
+            os.environ["DATABASE_URL"] = db.url
+            if not db.embedded:  # nothing to stop on exit: become the small supervisor
+                supervisor = [sys.executable, "-m", "app.supervisor", "--host", host]
+                supervisor += ["--port", str(port), "--workers", str(args.workers)]
+                sys.stderr.flush()
+                os.execv(sys.executable, [*supervisor, "--grace", str(grace)])  # noqa: S606
+            uvicorn.run(
+                "app.cli:worker_app",
+                factory=True,
+                workers=args.workers,
+                host=host,
+                port=port,
+                log_config=None,
+                timeout_graceful_shutdown=grace,
+            )
+            return 0
         app = create_app(settings.model_copy(update={"database_url": db.url}))
         # On SIGTERM uvicorn stops accepting, drains requests and background work, then
         # raises the signal again; this handler makes that a normal exit (0).
         signal.signal(signal.SIGTERM, lambda *_: None)
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_config=None,
-            timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
-        )
+        uvicorn.run(app, host=host, port=port, log_config=None, timeout_graceful_shutdown=grace)
     return 0
+
+
+def worker_app() -> "FastAPI":
+    """The app of one `tactful serve --workers N` process (settings from the environment)."""
+    from app.main import create_app
+
+    settings = get_settings()
+    logs.configure(settings.log_level)
+    return create_app(settings)
 
 
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
@@ -193,7 +220,7 @@ async def _demo_tenant(session: AsyncSession, name: str) -> Tenant:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from app.demo.loader import LoadResult, load_demo
+    from app.demo.loader import LoadResult, analyze_loaded, load_demo
 
     def progress(result: LoadResult) -> None:
         print(
@@ -207,7 +234,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         engine = create_engine(url, settings)
         try:
             async with engine.connect() as conn:
-                return await load_demo(
+                loaded = await load_demo(
                     conn,
                     tenant.id,
                     args.accounts,
@@ -216,6 +243,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
                     seed=args.seed,
                     progress=progress,
                 )
+                await analyze_loaded(conn)
+                return loaded
         finally:
             await engine.dispose()
 
@@ -244,6 +273,9 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="migrate, then serve HTTP")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers", type=_positive, default=1, help="serve from this many processes"
+    )
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser("migrate", help="apply migrations").set_defaults(handler=cmd_migrate)

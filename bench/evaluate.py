@@ -64,8 +64,10 @@ async def make_due(conn: AsyncConnection, tenant_id: int, at: datetime, share: f
     )
     result = await conn.execute(
         text(
-            "UPDATE accounts SET next_evaluation_at = CAST(:at AS timestamptz) - interval '1 s'"
-            " WHERE tenant_id = :t AND status = 'delinquent' AND random() < :share"
+            "UPDATE evaluation_schedule AS s"
+            " SET next_evaluation_at = CAST(:at AS timestamptz) - interval '1 s'"
+            " FROM accounts AS a WHERE s.tenant_id = :t AND a.tenant_id = :t"
+            " AND a.id = s.account_id AND a.status = 'delinquent' AND random() < :share"
         ),
         {"at": at, "t": tenant_id, "share": share},
     )
@@ -147,7 +149,7 @@ async def bench(
         await conn.execute(text("SET LOCAL statement_timeout = 0"))
         await conn.execute(
             text(
-                "UPDATE accounts SET next_evaluation_at = :later WHERE tenant_id = :t "
+                "UPDATE evaluation_schedule SET next_evaluation_at = :later WHERE tenant_id = :t "
                 "AND next_evaluation_at IS NOT NULL"
             ),
             {"later": at + timedelta(days=30), "t": tenant.id},

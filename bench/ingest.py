@@ -1,9 +1,12 @@
 """Event ingestion: `tactful serve` on a scratch database with a demo portfolio, driven over
 HTTP by concurrent clients posting mixed batches to POST /v1/events (70 % payments and balance
 changes on demo accounts, 20 % new delinquencies, 10 % resends); prints events/s, p50/p99 batch
-latency, the server's peak RSS and CPU. `--profile`: one more batch in-process, profiled.
+latency, the server's peak RSS, and the CPU per event of the server and of the PostgreSQL
+backends serving the scratch database (from /proc). Rate limits are off (one key posts
+everything). Where the time goes, phase by phase: bench/ingest_profile.py.
 
     .venv/bin/python bench/ingest.py [--accounts 100000] [--clients 8] [--batch 500] [--seconds 60]
+        [--workers 1]
 
 DATABASE_URL when set, else an embedded PostgreSQL under .data/bench-pg; a scratch database.
 """
@@ -11,7 +14,6 @@ DATABASE_URL when set, else an embedded PostgreSQL under .data/bench-pg; a scrat
 import argparse
 import asyncio
 import contextlib
-import importlib
 import os
 import platform
 import random
@@ -23,6 +25,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,14 +33,16 @@ from typing import IO, Any
 
 import httpx
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from app.config import Settings, async_database_url
 from app.db.embedded import EmbeddedPostgres
 from app.db.migrations import upgrade
 from app.db.resolve import with_database
-from app.db.session import create_engine, create_sessionmaker
+from app.db.session import create_engine
 from app.demo.loader import load_demo
+from app.dialer.generation import sync_tasks
+from app.reports.history import record_history
 from app.tenancy import service as tenancy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,8 +60,9 @@ async def admin(dsn: str, sql: str) -> None:
 
 
 async def prepare(url: str, accounts: int) -> tuple[str, Refs]:
-    """Tenant, events:write key, demo portfolio and ANALYZE; the key and the accounts."""
-    engine = create_engine(url, Settings(database_url=url, db_pool_size=2))
+    """Tenant, events:write key, demo portfolio, its dialer queue and history intervals, and
+    ANALYZE; the key and the accounts."""
+    engine = create_engine(url, Settings(database_url=url, db_pool_size=2, db_max_overflow=2))
     async with async_sessionmaker(engine, expire_on_commit=False)() as session:
         tenant = await tenancy.create_tenant(session, "bench", sandbox=True)
         issued = await tenancy.create_key(session, "bench", ["events:write"])
@@ -65,12 +71,42 @@ async def prepare(url: str, accounts: int) -> tuple[str, Refs]:
     async with engine.connect() as conn:
         loaded = await load_demo(conn, tenant.id, accounts, today=wall.date(), now=wall, seed=7)
     print(f"loaded {loaded.accounts:,} demo accounts in {loaded.seconds:.1f} s")
+    started = time.perf_counter()
+    await in_service(engine, tenant.id, wall)
+    print(f"dialer queue and history intervals kept in {time.perf_counter() - started:.1f} s")
     async with engine.begin() as conn:
         await conn.execute(text("ANALYZE"))
         query = text("SELECT ref, currency FROM accounts WHERE tenant_id = :t")
         refs = [(str(r), str(c)) for r, c in await conn.execute(query, {"t": tenant.id})]
     await engine.dispose()
     return issued.key, refs
+
+
+async def in_service(engine: AsyncEngine, tenant_id: int, now: datetime) -> None:
+    """What the evaluator keeps for a portfolio in service: each account's dialer tasks and
+    open history interval. In slices on two connections, with ANALYZE after the first slices,
+    so no statement is planned on an empty table."""
+    async with engine.connect() as conn:
+        query = text("SELECT id FROM accounts WHERE tenant_id = :t ORDER BY id")
+        ids = list((await conn.execute(query, {"t": tenant_id})).scalars())
+    slices = [ids[start : start + 2_000] for start in range(0, len(ids), 2_000)]
+
+    async def keep(chunk: list[int]) -> None:
+        async with async_sessionmaker(engine)() as session:
+            await sync_tasks(session, tenant_id, "UTC", chunk, now)
+            await record_history(session, tenant_id, chunk, now)
+            await session.commit()
+
+    await asyncio.gather(*(keep(chunk) for chunk in slices[:2]))
+    async with engine.connect() as conn:
+        await conn.execute(text("ANALYZE dialer_tasks, account_history"))
+        await conn.commit()
+
+    async def worker(mine: list[list[int]]) -> None:
+        for chunk in mine:
+            await keep(chunk)
+
+    await asyncio.gather(worker(slices[2::2]), worker(slices[3::2]))
 
 
 class Client:
@@ -159,8 +195,10 @@ async def drive(client: Client, http: httpx.AsyncClient, deadline: float, totals
 
 
 def vm_kb(pid: int, name: str) -> int:  # VmRSS or VmHWM (the peak) in kB
-    found = Path(f"/proc/{pid}/status").read_text().partition(f"\n{name}:")[2].split()
-    return int(found[0]) if found else 0  # 0: the process has exited
+    with contextlib.suppress(OSError):
+        found = Path(f"/proc/{pid}/status").read_text().partition(f"\n{name}:")[2].split()
+        return int(found[0]) if found else 0
+    return 0  # the process has exited
 
 
 def cpu_seconds(pid: int | None = None) -> float:
@@ -172,21 +210,73 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (sum(values) - values[3] - values[4]) / TICK
 
 
-async def run(base: str, key: str, refs: Refs, args: argparse.Namespace, pid: int) -> None:
+def process_tree(pid: int) -> list[int]:
+    """The server and its worker processes (`tactful serve --workers N`)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    with contextlib.suppress(OSError):
+        return [pid, *(int(c) for c in children.read_text().split())]
+    return [pid]
+
+
+class CpuMeter:
+    """CPU of a changing set of processes from the first sample on: a process first seen
+    later started during the run and counts whole; one that exits keeps its last sample."""
+
+    def __init__(self) -> None:
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.samples = 0
+
+    def sample(self, pids: list[int]) -> None:
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                used = cpu_seconds(pid)
+                self.first.setdefault(pid, used if self.samples == 0 else 0.0)
+                self.last[pid] = used
+        self.samples += 1
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.last[pid] - self.first[pid] for pid in self.last)
+
+
+_BACKENDS = text(
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid()"
+)
+
+
+async def run(
+    base: str, key: str, refs: Refs, args: argparse.Namespace, pid: int, url: str
+) -> None:
     clients = [Client(n, refs, args.batch) for n in range(args.clients)]
     headers = {"Authorization": f"Bearer {key}"}
     https = [httpx.AsyncClient(base_url=base, headers=headers, timeout=300) for _ in clients]
-    totals, peak = Totals(), (before := vm_kb(pid, "VmRSS"))
-    cpu0, busy0, own0 = cpu_seconds(pid), cpu_seconds(), time.process_time()
-    deadline = (started := time.monotonic()) + args.seconds
-    work = asyncio.gather(*(drive(c, h, deadline, totals) for c, h in zip(clients, https)))  # noqa: B905
-    while not work.done():  # sample the server's RSS once a second
-        peak = max(peak, vm_kb(pid, "VmRSS"))
-        await asyncio.wait([work], timeout=1.0)
-    await work
-    took = time.monotonic() - started
-    server, own = (cpu_seconds(pid) - cpu0) / took, (time.process_time() - own0) / took
-    rest = (cpu_seconds() - busy0) / took - server - own
+    engine = create_engine(url, Settings(database_url=url, db_pool_size=1))
+    # Autocommit: pg_stat_activity is read once per transaction.
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    async with autocommit.connect() as conn:  # the PostgreSQL backends serving this database
+        server, postgres = CpuMeter(), CpuMeter()
+
+        async def sample() -> int:
+            tree = process_tree(pid)
+            server.sample(tree)
+            postgres.sample(list((await conn.execute(_BACKENDS)).scalars()))
+            return sum(vm_kb(p, "VmRSS") for p in tree)
+
+        totals, peak = Totals(), (before := await sample())
+        busy0, own0 = cpu_seconds(), time.process_time()
+        deadline = (started := time.monotonic()) + args.seconds
+        work = asyncio.gather(*(drive(c, h, deadline, totals) for c, h in zip(clients, https)))  # noqa: B905
+        while not work.done():  # sample RSS and CPU once a second
+            peak = max(peak, await sample())
+            await asyncio.wait([work], timeout=1.0)
+        await work
+        took = time.monotonic() - started
+        await sample()
+        hwm = max(vm_kb(p, "VmHWM") for p in process_tree(pid))
+    await engine.dispose()
+    busy, own = (cpu_seconds() - busy0) / took, (time.process_time() - own0) / took
     await asyncio.gather(*(http.aclose() for http in https))
     lat, t, n = totals.latencies, totals, totals.n
     q = statistics.quantiles(
@@ -202,18 +292,27 @@ async def run(base: str, key: str, refs: Refs, args: argparse.Namespace, pid: in
     print(f"sustained: {n['posted'] / took:,.0f} events/s ({n['applied'] / took:,.0f} applied/s)")
     print(f"batch latency: p50 {q[49]:.2f} s, p99 {q[98]:.2f} s, "
           f"max {max(lat, default=0):.2f} s")  # fmt: skip
-    print(f"server RSS: {before // 1024} MB before, peak {peak // 1024} MB sampled, VmHWM "
-          f"{vm_kb(pid, 'VmHWM') // 1024} MB; cores busy: server {server:.2f}, bench clients "
-          f"{own:.2f}, PostgreSQL and the rest {rest:.2f} (of {os.cpu_count()})")  # fmt: skip
+    print(f"server RSS ({args.workers} worker(s), summed): {before // 1024} MB before, peak "
+          f"{peak // 1024} MB sampled; largest VmHWM {hwm // 1024} MB")  # fmt: skip
+    per_event = 1e6 / max(n["posted"], 1)
+    print(f"CPU per event posted: server {server.seconds * per_event:,.0f} µs, PostgreSQL "
+          f"backends of this database {postgres.seconds * per_event:,.0f} µs")  # fmt: skip
+    rest = busy - (server.seconds + postgres.seconds) / took - own
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"cores busy: server {server.seconds / took:.2f}, PostgreSQL backends "
+          f"{postgres.seconds / took:.2f}, bench clients {own:.2f}, everything else {rest:.2f} "
+          f"(of {os.cpu_count()}); load average {load}")  # fmt: skip
 
 
-def start_server(url: str, log: IO[bytes]) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(url: str, log: IO[bytes], workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = os.environ | {"DATABASE_URL": url, "TACTFUL_EVALUATOR_ENABLED": "false",
+                        "TACTFUL_RATE_LIMITS_ENABLED": "false",
                         "TACTFUL_LOG_LEVEL": "WARNING"}  # fmt: skip
-    command = [str(ROOT / ".venv/bin/tactful"), "serve", "--port", str(port)]
+    command = [str(ROOT / ".venv/bin/tactful"), "serve", "--port", str(port), "--workers",
+               str(workers)]  # fmt: skip
     proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)  # noqa: S603
     base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
@@ -226,74 +325,47 @@ def start_server(url: str, log: IO[bytes]) -> tuple[subprocess.Popen[bytes], str
     raise RuntimeError(f"the service did not become ready:\n{log.read().decode()[-2000:]}")
 
 
-async def profile(url: str, key: str, refs: Refs, size: int) -> None:
-    """One batch through an in-process app (no network, no concurrency) under a profiler."""
-    import cProfile
-    import pstats
-
-    from app.main import create_app
-
-    engine = create_engine(url, settings := Settings(database_url=url, evaluator_enabled=False))
-    app = create_app(settings, sessionmaker=create_sessionmaker(engine))
-    client, headers = Client(99, refs, size), {"Authorization": f"Bearer {key}"}
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://b", headers=headers) as http:
-        await http.post("/v1/events", json={"events": client.batch()[0]})  # warm up
-        body = {"events": client.batch()[0]}
-        try:
-            sampler: Any = importlib.import_module("pyinstrument").Profiler(async_mode="enabled")
-        except ImportError:
-            sampler = None
-        started = time.perf_counter()
-        with sampler or cProfile.Profile() as profiler:
-            response = await http.post("/v1/events", json=body, timeout=300)
-        took = time.perf_counter() - started
-    await engine.dispose()
-    if sampler is None:
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-    else:
-        print(sampler.output_text(unicode=True, color=False))
-    print(f"profiled batch: {response.status_code}, {took:.2f} s under the profiler")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    for flag, default in (("accounts", 100_000), ("clients", 8), ("batch", 500), ("seconds", 60)):
-        parser.add_argument(f"--{flag}", type=int, default=default)
-    parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--database", help="the scratch database's name (dropped at the end)")
-    args = parser.parse_args()
-    print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+@contextlib.contextmanager
+def scratch_database(name: str | None) -> Iterator[str]:
+    """A migrated scratch database (on DATABASE_URL, else an embedded server), dropped after."""
     server, dsn = None, os.environ.get("DATABASE_URL")
     if not dsn:
         server = EmbeddedPostgres(Settings().data_dir.resolve() / "bench-pg")
         dsn = server.start()
-    name = args.database or f"tactful_bench_{uuid.uuid4().hex[:6]}"
+    name = name or f"tactful_bench_{uuid.uuid4().hex[:6]}"
     asyncio.run(admin(dsn, f'CREATE DATABASE "{name}"'))
-    url = with_database(dsn, name)
     try:
-        upgrade(url)
-        key, refs = asyncio.run(prepare(url, args.accounts))
-        with tempfile.TemporaryFile() as log:
-            proc, base = start_server(url, log)
-            try:
-                asyncio.run(run(base, key, refs, args, proc.pid))
-            finally:
-                print(f"server exit code before SIGTERM: {proc.poll()} (None: running)")
-                proc.send_signal(signal.SIGTERM)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(timeout=30)
-                proc.kill()  # only if still running
-                proc.wait()
-                log.seek(0)
-                if output := log.read().decode(errors="replace").strip():
-                    print(f"server log (its end):\n{output[-1500:]}")
-        if args.profile:
-            asyncio.run(profile(url, key, refs, args.batch))
+        upgrade(url := with_database(dsn, name))
+        yield url
     finally:
         asyncio.run(admin(dsn, f'DROP DATABASE "{name}" WITH (FORCE)'))
         if server is not None and server.started_here:
             server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    flags = ("accounts", 100_000), ("clients", 8), ("batch", 500), ("seconds", 60), ("workers", 1)
+    for flag, default in flags:
+        parser.add_argument(f"--{flag}", type=int, default=default)
+    parser.add_argument("--database", help="the scratch database's name (dropped at the end)")
+    args = parser.parse_args()
+    print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    with scratch_database(args.database) as url, tempfile.TemporaryFile() as log:
+        key, refs = asyncio.run(prepare(url, args.accounts))
+        proc, base = start_server(url, log, args.workers)
+        try:
+            asyncio.run(run(base, key, refs, args, proc.pid, url))
+        finally:
+            print(f"server exit code before SIGTERM: {proc.poll()} (None: running)")
+            proc.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=30)
+            proc.kill()  # only if still running
+            proc.wait()
+            log.seek(0)
+            if output := log.read().decode(errors="replace").strip():
+                print(f"server log (its end):\n{output[-1500:]}")
 
 
 if __name__ == "__main__":

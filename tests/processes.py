@@ -28,8 +28,11 @@ def free_port() -> int:
 class Server:
     """`tactful serve` in a subprocess of its own."""
 
-    def __init__(self, database_url: str, log_path: Path, **settings: Any) -> None:
+    def __init__(
+        self, database_url: str, log_path: Path, workers: int = 1, **settings: Any
+    ) -> None:
         self.port = free_port()
+        self.workers = workers
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.env = {
@@ -45,7 +48,8 @@ class Server:
     async def start(self) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)]
+            + (["--workers", str(self.workers)] if self.workers > 1 else []),
             cwd=ROOT,
             env=self.env,
             stdout=log,

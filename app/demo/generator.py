@@ -30,9 +30,9 @@ TABLES: dict[str, tuple[str, ...]] = {
     "accounts": words(
         "tenant_id id ref debtor_id status currency principal balance due_date product "
         "jurisdiction partner assignee tier tier_reasons stage stage_entered_at reason_code "
-        "reason_verification episode episode_started_at tier_score next_evaluation_at "
-        "evaluated_at created_at updated_at"
+        "reason_verification episode episode_started_at tier_score created_at updated_at"
     ),
+    "evaluation_schedule": words("tenant_id account_id next_evaluation_at"),
     "contacts": words(
         "tenant_id id account_id kind value relationship label status created_at updated_at"
     ),
@@ -67,6 +67,7 @@ class Batch:
 
     debtors: list[Row] = field(default_factory=list)
     accounts: list[Row] = field(default_factory=list)
+    evaluation_schedule: list[Row] = field(default_factory=list)
     contacts: list[Row] = field(default_factory=list)
     interactions: list[Row] = field(default_factory=list)
     promises: list[Row] = field(default_factory=list)
@@ -243,11 +244,13 @@ class _Generator:
              locale.currency, principal, balance, due_date, self.choice(cat.PRODUCTS),
              locale.jurisdiction, partner, f"team-{self.between(1, 6)}" if late else None, tier,
              self.json(rules), cat.STAGES[stage] if delinquent else None,
-             entered if delinquent else None, reason, verification, 1, started, score,
-             _ts(next_s) if delinquent else None,
-             _ts(max(entered_s, next_s - DAY)) if delinquent else None, started,
+             entered if delinquent else None, reason, verification, 1, started, score, started,
              _ts(max(entered_s, calls[-1].at)) if calls else entered)
         )  # fmt: skip
+        if delinquent:
+            # Due within a day and never evaluated here (no evaluated_at): the evaluator's
+            # first pass tiers every account and computes its dialer tasks.
+            self.batch.evaluation_schedule.append((self.tenant, account_id, _ts(next_s)))
 
     def contacts(
         self, account_id: int, ordinal: int, debtor: _Debtor, created: datetime

@@ -72,14 +72,15 @@ def since_computed(
     timezone: str,
     due_date: date,
     hold_untils: Iterable[datetime | None],
+    today: date | None = None,
 ) -> SinceComputed:
     """For tasks computed at `last` (None: never); days past due count in the tenant's zone
-    `timezone`, as `sync_tasks` counts them."""
+    `timezone`, as `sync_tasks` counts them (`today`: `now`'s date there, when known)."""
     if last is None:
         return SinceComputed(True, 0)
     ended = any(until is not None and last < until <= now for until in hold_untils)
     before = lateness_points((local_date(last, timezone) - due_date).days)
-    after = lateness_points((local_date(now, timezone) - due_date).days)
+    after = lateness_points(((today or local_date(now, timezone)) - due_date).days)
     return SinceComputed(ended, after - before)
 
 
@@ -130,7 +131,13 @@ async def sync_tasks(
                 continue
             for purpose, not_before in _purposes(account, contact, pack, context, now, zone):
                 decision = decide_contact(
-                    account, contact, history, loaded.policy, not_before, NOMINAL_LEASE_SECONDS
+                    account,
+                    contact,
+                    history,
+                    loaded.policy,
+                    not_before,
+                    NOMINAL_LEASE_SECONDS,
+                    explain=False,
                 )
                 if decision.next_allowed_at is None:
                     continue  # never allowed as things stand: no task (a stop, a status)

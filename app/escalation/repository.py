@@ -4,7 +4,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Hold, StageChange
+from app.models import EvaluationSchedule, Hold, StageChange
 
 
 class EscalationRepository:
@@ -27,6 +27,12 @@ class EscalationRepository:
                 )
             ).all()
         )
+
+    async def schedule(self, tenant_id: int, account_id: int) -> EvaluationSchedule | None:
+        """When the account is evaluated next, and under which policy version it last was."""
+        # Re-read: an evaluation earlier in this transaction wrote it with plain SQL.
+        key = (tenant_id, account_id)
+        return await self.session.get(EvaluationSchedule, key, populate_existing=True)
 
     async def hold(self, tenant_id: int, account_id: int, hold_id: UUID) -> Hold | None:
         return (

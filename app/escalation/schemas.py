@@ -13,7 +13,11 @@ class HoldIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: HoldKind
-    until: Instant | None = Field(default=None, description="Review date; omitted: until lifted.")
+    until: Instant | None = Field(
+        default=None,
+        description="Review date; omitted: until lifted, except a `breathing_space` hold, which "
+        "then lasts the jurisdiction pack's `breathing_space_days` (uk_fca: 60 days).",
+    )
     note: (
         Annotated[
             str, StringConstraints(strip_whitespace=True, max_length=2000), Field(strict=True)

@@ -23,6 +23,7 @@ from app.masking import mask_text
 from app.models import Account, Hold, OutboxEvent, StageChange
 from app.models.enums import Stage
 from app.policy.ladder import decide_manual_advance
+from app.policy.packs import hold_end
 from app.policy_api.repository import PolicyRepository
 
 STAGES = [stage.value for stage in Stage]
@@ -55,6 +56,7 @@ async def escalation_state(
     session: AsyncSession, principal: Principal, account: Account
 ) -> EscalationOut:
     repo = EscalationRepository(session)
+    schedule = await repo.schedule(principal.tenant_id, account.id)
     debtor = (await AccountRepository(session).debtors(principal.tenant_id, {account.debtor_id}))[
         account.debtor_id
     ]
@@ -84,8 +86,8 @@ async def escalation_state(
                 )
             ],
             "stops": stops_of(debtor),
-            "next_evaluation_at": account.next_evaluation_at,
-            "policy_version": account.policy_version,
+            "next_evaluation_at": schedule.next_evaluation_at if schedule else None,
+            "policy_version": schedule.policy_version if schedule else None,
             "history": [
                 _history_entry(change, masked=masked)
                 for change in await repo.history(principal.tenant_id, account.id)
@@ -131,11 +133,16 @@ async def create_hold(
     now = principal.clock.now()
     if body.until is not None and body.until <= now:
         raise invalid(("body", "until"), "is in the past")
+    document = (await PolicyRepository(session).current(principal.tenant_id)).document
+    pack = next(
+        (p for name, p in document.packs.items() if name == account.jurisdiction),
+        document.packs[document.jurisdiction],
+    )
     hold = Hold(
         tenant_id=principal.tenant_id,
         account_id=account.id,
         kind=body.kind.value,
-        until=body.until,
+        until=hold_end(pack, body.kind.value, body.until, now),
         note=body.note,
         created_at=now,
     )

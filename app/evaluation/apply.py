@@ -1,8 +1,6 @@
 """Persist evaluations in sets: account state, promise outcomes, stage history, audit rows
 and outbox events, all in the caller's transaction."""
 
-import functools
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +15,7 @@ from app.db.bulk import insert_unnest
 from app.dialer.generation import SinceComputed, refresh_after_evaluation, sync_tasks
 from app.evaluation.context import Actor
 from app.evaluation.loader import AccountState
+from app.evaluation.writes import json_of, record_schedule, update_accounts
 from app.models import AuditEntry, FollowUp, OutboxEvent, StageChange
 from app.policy.facts import Evaluation
 from app.reports.history import record_history
@@ -32,6 +31,7 @@ class _Writes:
     audit: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
+    schedule: list[tuple[int, datetime | None]] = field(default_factory=list)
 
 
 def _event(
@@ -76,12 +76,9 @@ def _plan(
     actor: Actor, now: datetime, version: int, state: AccountState, ev: Evaluation, w: _Writes
 ) -> list[dict[str, Any]]:
     effects: list[dict[str, Any]] = []
+    w.schedule.append((state.id, ev.next_evaluation_at))
     row: dict[str, Any] = {
-        "tenant_id": actor.tenant_id,
         "id": state.id,
-        "next_evaluation_at": ev.next_evaluation_at,
-        "evaluated_at": now,
-        "policy_version": version,
         "tier_score": ev.tier.score,
         "tier": ev.tier.tier,
         "tier_reasons": ev.tier.rules,
@@ -204,7 +201,12 @@ def _plan(
                 **{"from": stage.from_stage, "to": stage.to_stage},
             )
         )
-    w.accounts.append(row)
+    if "stage" in row or (ev.tier.tier, ev.tier.score, json_of(ev.tier.rules)) != (
+        state.tier,
+        state.tier_score,
+        state.tier_reasons_json,
+    ):
+        w.accounts.append(row)
     return effects
 
 
@@ -225,8 +227,8 @@ async def apply_evaluations(
     effects = {state.id: _plan(actor, now, version, state, ev, writes) for state, ev in decided}
     if writes.promises:
         await session.execute(_UPDATE_PROMISES, _promise_arrays(actor.tenant_id, writes.promises))
-    if writes.accounts:
-        await _update_accounts(session, actor.tenant_id, version, now, writes.accounts)
+    await update_accounts(session, actor.tenant_id, now, writes.accounts)
+    await record_schedule(session, actor.tenant_id, version, now, writes.schedule)
     for model, rows in (
         (StageChange, writes.history),
         (AuditEntry, writes.audit),
@@ -239,10 +241,13 @@ async def apply_evaluations(
     evaluated, timezone = list(effects), actor.clock.timezone
     if since is None:
         await sync_tasks(session, actor.tenant_id, timezone, evaluated, now)
+        await record_history(session, actor.tenant_id, evaluated, now)
     else:
         changed = [i for i in evaluated if effects[i]]
         await refresh_after_evaluation(session, actor.tenant_id, timezone, changed, since, now)
-    await record_history(session, actor.tenant_id, evaluated, now)
+        # Unchanged accounts' intervals move only with days past due: the evaluator's daily
+        # sweep (after every pass, once per local day) records those bucket crossings.
+        await record_history(session, actor.tenant_id, changed, now)
     return effects
 
 
@@ -278,49 +283,3 @@ def _promise_arrays(tenant_id: int, rows: list[dict[str, Any]]) -> dict[str, Any
         "paid": [row["paid"] for row in rows],
         "resolved": [row["resolved_at"] for row in rows],
     }
-
-
-_UPDATE_ACCOUNTS = text(
-    """
-    UPDATE accounts AS a SET
-        next_evaluation_at = u.next_at,
-        evaluated_at = :now,
-        policy_version = :version,
-        tier = u.tier,
-        tier_score = u.score,
-        tier_reasons = CAST(u.reasons AS jsonb),
-        stage = COALESCE(u.stage, a.stage),
-        stage_entered_at = CASE WHEN u.stage IS NULL THEN a.stage_entered_at ELSE :now END
-    FROM unnest(
-        CAST(:ids AS bigint[]), CAST(:next_at AS timestamptz[]), CAST(:tiers AS text[]),
-        CAST(:scores AS int[]), CAST(:reasons AS text[]), CAST(:stages AS text[])
-    ) AS u(id, next_at, tier, score, reasons, stage)
-    WHERE a.tenant_id = :tenant_id AND a.id = u.id
-    """
-)
-
-
-@functools.lru_cache(maxsize=1024)
-def _json_of(reasons: tuple[str, ...]) -> str:
-    """A portfolio has few distinct rule lists: each is serialised once."""
-    return json.dumps(list(reasons))
-
-
-async def _update_accounts(
-    session: AsyncSession, tenant_id: int, version: int, now: datetime, rows: list[dict[str, Any]]
-) -> None:
-    """One statement for the whole batch: per-row UPDATEs cost a round of work each."""
-    await session.execute(
-        _UPDATE_ACCOUNTS,
-        {
-            "tenant_id": tenant_id,
-            "version": version,
-            "now": now,
-            "ids": [row["id"] for row in rows],
-            "next_at": [row["next_evaluation_at"] for row in rows],
-            "tiers": [row["tier"] for row in rows],
-            "scores": [row["tier_score"] for row in rows],
-            "reasons": [_json_of(row["tier_reasons"]) for row in rows],
-            "stages": [row.get("stage") for row in rows],
-        },
-    )

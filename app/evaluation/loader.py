@@ -12,11 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, and_, any_, bindparam, select
+from sqlalchemy import BigInteger, ColumnElement, Text, and_, any_, bindparam, cast, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Account, Contact, Debtor, Hold, Interaction, Payment, Promise
+from app.models import (
+    Account,
+    Contact,
+    Debtor,
+    EvaluationSchedule,
+    Hold,
+    Interaction,
+    Payment,
+    Promise,
+)
 from app.policy.facts import (
     AccountFacts,
     EpisodeSummary,
@@ -39,6 +48,8 @@ class AccountState:
     partner: str | None
     promise_status: dict[str, tuple[str, int]]  # promise id → (status, paid)
     evaluated_at: datetime | None  # the previous evaluation's instant; None: never evaluated
+    tier_score: int | None
+    tier_reasons_json: str  # the stored rule list as jsonb prints it
 
 
 _ACCOUNT_COLUMNS = (
@@ -48,7 +59,9 @@ _ACCOUNT_COLUMNS = (
     Account.tier,
     Account.stage,
     Account.partner,
-    Account.evaluated_at,
+    EvaluationSchedule.evaluated_at,
+    Account.tier_score,
+    cast(Account.tier_reasons, Text).label("tier_reasons_json"),
     Account.status,
     Account.due_date,
     Account.balance,
@@ -101,6 +114,13 @@ async def load_facts(
         await session.execute(
             select(*_ACCOUNT_COLUMNS)
             .join(Debtor, and_(Debtor.tenant_id == tenant_id, Debtor.id == Account.debtor_id))
+            .outerjoin(
+                EvaluationSchedule,
+                and_(
+                    EvaluationSchedule.tenant_id == tenant_id,
+                    EvaluationSchedule.account_id == Account.id,
+                ),
+            )
             .where(of_account)
             .order_by(Account.id)
         )
@@ -181,6 +201,8 @@ async def load_facts(
             partner=row.partner,
             promise_status={p[0]: (p[4], p[5]) for p in account_promises},
             evaluated_at=row.evaluated_at,
+            tier_score=row.tier_score,
+            tier_reasons_json=row.tier_reasons_json,
         )
         facts = AccountFacts(
             status=row.status,
@@ -192,9 +214,7 @@ async def load_facts(
             timezone=timezone,
             stops=stops,
             holds=tuple(holds.get(row.id, ())),
-            interactions=tuple(
-                i for i in interactions.get(row.id, ()) if i.occurred_at >= row.episode_started_at
-            ),
+            interactions=_of_episode(interactions.get(row.id), row.episode_started_at),
             summary=None if row.id in with_rows else _summary(row),
             promises=tuple(
                 PromiseFact(pid, amount, due, created, status)  # type: ignore[arg-type]
@@ -206,6 +226,15 @@ async def load_facts(
         )
         loaded.append((state, facts))
     return loaded
+
+
+def _of_episode(
+    found: list[InteractionFact] | None, started: datetime
+) -> tuple[InteractionFact, ...]:
+    """Most accounts' interactions are not read at all (their summary stands for them)."""
+    if not found:
+        return ()
+    return tuple(i for i in found if i.occurred_at >= started)
 
 
 async def _interactions(

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.dialer.generation import SinceComputed, since_computed
@@ -13,6 +13,7 @@ from app.evaluation.loader import load_facts
 from app.evaluation.summary import refresh_summaries
 from app.models import Account
 from app.policy.evaluation import evaluate
+from app.policy.localtime import local_date
 from app.policy_api.repository import PolicyRepository
 
 
@@ -37,9 +38,15 @@ async def _decide(
     decided = [(state, evaluate(facts, policy.document, now)) for state, facts in loaded]
     since: dict[int, SinceComputed] | None = None
     if not after_write:
+        today = local_date(now, timezone)
         since = {
             state.id: since_computed(
-                state.evaluated_at, now, timezone, facts.due_date, (h.until for h in facts.holds)
+                state.evaluated_at,
+                now,
+                timezone,
+                facts.due_date,
+                (h.until for h in facts.holds),
+                today,
             )
             for state, facts in loaded
         }
@@ -48,6 +55,19 @@ async def _decide(
         if isinstance(obj, Account) and obj.id in effects:
             await session.refresh(obj)
     return effects
+
+
+# The schedule row says when; the account row is the lock every writer of the account takes.
+_CLAIM_DUE = text(
+    """
+    SELECT a.id FROM evaluation_schedule AS s
+    JOIN accounts AS a ON a.tenant_id = s.tenant_id AND a.id = s.account_id
+    WHERE s.tenant_id = :t AND s.next_evaluation_at <= :now
+    ORDER BY s.next_evaluation_at
+    LIMIT :n
+    FOR UPDATE OF a SKIP LOCKED
+    """
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,20 +83,8 @@ async def evaluate_due(session: AsyncSession, actor: Actor, batch_size: int = 10
     each due account is evaluated once per due time (the decision moves its time forward).
     """
     now = actor.clock.now()
-    ids = list(
-        (
-            await session.scalars(
-                select(Account.id)
-                .where(
-                    Account.tenant_id == actor.tenant_id,
-                    Account.next_evaluation_at <= now,
-                )
-                .order_by(Account.next_evaluation_at)
-                .limit(batch_size)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
-    )
+    params = {"t": actor.tenant_id, "now": now, "n": batch_size}
+    ids = list((await session.scalars(_CLAIM_DUE, params)).all())
     # Every write keeps the summaries current (`reevaluate`), so a pass need not refresh them.
     effects = await _decide(session, actor, ids, after_write=False)
     return PassResult(len(ids), sum(1 for changed in effects.values() if changed))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import Principal
 from app.contacts.normalise import normalise_contact_value
 from app.errors import AppError, Conflict, NotFound, PayloadTooLarge, invalid
+from app.events.admission import admission
 from app.events.apply import apply_batch
 from app.events.context import Seed
 from app.events.parse import Incoming, parse, sent_id
@@ -93,10 +94,13 @@ class _Batch:
                 self.mark(event, "duplicate")
             else:
                 self.reject(event.index, event.id, _id_conflict(event, "was already received"))
-        account_ids = [row.id for row in self.accounts.values()]
         payments = (_PAYMENT, _REVERSAL)
-        payment_refs = sorted({e.data.payment_ref for e in fresh if e.type in payments})
-        recorded = await repo.payment_sources(account_ids, payment_refs)
+        keys = {
+            (self.accounts[e.account_ref].id, e.data.payment_ref)
+            for e in fresh
+            if e.type in payments and e.account_ref in self.accounts
+        }
+        recorded = await repo.payment_sources(sorted(keys))
         targets: dict[str, _Target] = {
             ref: _Target(row.currency, row.jurisdiction, row)
             for ref, row in self.accounts.items()
@@ -249,6 +253,8 @@ async def ingest(session: AsyncSession, principal: Principal, items: list[Any]) 
         # Before any lock: a tenant's first policy version may be inserted here, and two
         # batches waiting on that insert while holding account locks could deadlock.
         policy = await PolicyRepository(session).current(principal.tenant_id)
+        refs = {event.account_ref for event in batch.candidates}
+        await admission.enter(session, principal.tenant_id, refs)
         repo = EventRepository(session, principal.tenant_id)
         await batch.lock(repo)
         await batch.check(repo)

@@ -1,6 +1,6 @@
 """ORM tables. Import every module here so Alembic sees the whole schema."""
 
-from app.models.accounts import Account, Contact, Debtor, Hold
+from app.models.accounts import Account, Contact, Debtor, EvaluationSchedule, Hold
 from app.models.audit import AuditEntry
 from app.models.compliance import ContactBlock
 from app.models.dialer import DialerLease, DialerTask
@@ -26,6 +26,7 @@ __all__ = [
     "Debtor",
     "DialerLease",
     "DialerTask",
+    "EvaluationSchedule",
     "Event",
     "EventType",
     "FollowUp",

@@ -78,12 +78,6 @@ class Account(Base):
         Index(None, "tenant_id", "debtor_id"),
         Index(None, "tenant_id", "partner", "id"),
         Index(None, "tenant_id", "status", "due_date"),
-        Index(
-            "ix_accounts_due_for_evaluation",
-            "tenant_id",
-            "next_evaluation_at",
-            postgresql_where=text("next_evaluation_at IS NOT NULL"),
-        ),
     )
 
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
@@ -112,9 +106,6 @@ class Account(Base):
         DateTime(timezone=True), server_default=func.now()
     )
     tier_score: Mapped[int | None] = mapped_column(Integer)
-    policy_version: Mapped[int | None] = mapped_column(Integer)
-    next_evaluation_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Order-safe projection (app/events): the (occurred_at, event id) key of the latest
     # balance-setting event and the balance it set, and the key of the latest status event.
     # NULL until first set: the stored balance then counts as of `updated_at`.
@@ -137,6 +128,29 @@ class Account(Base):
     episode_latest_fact_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class EvaluationSchedule(Base):
+    """When each account is evaluated next, and its last evaluation: a narrow row rewritten by
+    every evaluation, so the wide account row is rewritten only when a decision changes it
+    (and, with no indexed column changing, in place: a HOT update)."""
+
+    __tablename__ = "evaluation_schedule"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "account_id"], ["accounts.tenant_id", "accounts.id"]),
+        Index(
+            "ix_evaluation_schedule_due",
+            "tenant_id",
+            "next_evaluation_at",
+            postgresql_where=text("next_evaluation_at IS NOT NULL"),
+        ),
+    )
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    account_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    next_evaluation_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    policy_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class Contact(Base):

@@ -39,16 +39,18 @@ class DayLimits:
         self._pack_rules(pack)
         self._cadence_rules(account, contact, policy)
 
-    def checks(self, at: datetime) -> list[RuleCheck]:
+    def checks(self, at: datetime, explain: bool = True) -> list[RuleCheck]:
+        """Every rule's verdict at `at`; `explain=False` leaves the sentences empty."""
         day = day_of(at, self.timezone)
         results = []
         for rule, passes, describe in self.rules:
+            detail = describe(day) if explain else ""
             if passes(day):
-                results.append(RuleCheck(rule, True, describe(day)))
+                results.append(RuleCheck(rule, True, detail))
                 continue
             later = next_day(day, passes)
             next_at = None if later is None else start_of_day(as_date(later), self.timezone)
-            results.append(RuleCheck(rule, False, describe(day), next_at))
+            results.append(RuleCheck(rule, False, detail, next_at))
         return results
 
     def _add(self, rule: str, passes: DayTest, describe: Callable[[int], str]) -> None:

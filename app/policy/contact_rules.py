@@ -105,27 +105,32 @@ class _Rules:
             for zone in day_zones(account, policy)
         ]
 
-    def timed_checks(self, at: datetime) -> list[RuleCheck]:
-        checks = [self._window_check(at)]
+    def timed_checks(self, at: datetime, explain: bool = True) -> list[RuleCheck]:
+        checks = [self._window_check(at, explain)]
         by_rule: dict[str, list[RuleCheck]] = {}
         for limits in self.limits:
-            for check in limits.checks(at):
+            for check in limits.checks(at, explain):
                 by_rule.setdefault(check.rule, []).append(check)
         checks.extend(_merge(parts) for parts in by_rule.values())
         return checks
 
-    def _window_check(self, at: datetime) -> RuleCheck:
+    def _window_check(self, at: datetime, explain: bool) -> RuleCheck:
         start, end = self.window
         span = f"{self.pack.window_start}–{self.pack.window_end}"
         outside = [z for z in self.zones if not lease_fits(at, self.lease, z, start, end)]
         if not outside:
             zones = ", ".join(self.zones)
-            return RuleCheck("calling_window", True, f"The lease lies inside {span} in {zones}.")
+            detail = f"The lease lies inside {span} in {zones}." if explain else ""
+            return RuleCheck("calling_window", True, detail)
         nexts = [next_fit(at, self.lease, z, start, end) for z in outside]
         seconds = int(self.lease.total_seconds())
         detail = (
-            f"A {seconds} s lease from {at.isoformat()} is not wholly inside the {span} "
-            f"calling window in {', '.join(outside)}."
+            (
+                f"A {seconds} s lease from {at.isoformat()} is not wholly inside the {span} "
+                f"calling window in {', '.join(outside)}."
+            )
+            if explain
+            else ""
         )
         later = None if any(n is None for n in nexts) else max(n for n in nexts if n)
         return RuleCheck("calling_window", False, detail, later)
@@ -149,12 +154,17 @@ def decide_contact(
     policy: PolicyDocument,
     now: datetime,
     lease_seconds: int,
+    *,
+    explain: bool = True,
 ) -> ContactDecision:
-    """May `contact` be called for [now, now + lease_seconds)? If not, from when, and why."""
+    """May `contact` be called for [now, now + lease_seconds)? If not, from when, and why.
+
+    `explain=False` decides the same but leaves the timed checks' sentences empty (for callers
+    that need only the verdict, the rule names and `next_allowed_at`)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     rules = _Rules(account, contact, history, policy, timedelta(seconds=lease_seconds))
-    checks = rules.static + rules.timed_checks(now)
+    checks = rules.static + rules.timed_checks(now, explain)
     blocking = [c for c in checks if not c.allowed]
     if not blocking:
         return ContactDecision(contact.id, now, True, now, (), tuple(checks))
@@ -178,7 +188,7 @@ def rules_broken(
     """The rules an outbound call that already happened at `occurred_at` broke, judged on the
     calls before it (for flagging a reported interaction; the facts as they were before it)."""
     earlier = [call for call in history if call.occurred_at < occurred_at]
-    return decide_contact(account, contact, earlier, policy, occurred_at, 0).rules
+    return decide_contact(account, contact, earlier, policy, occurred_at, 0, explain=False).rules
 
 
 def _next_allowed(rules: _Rules, now: datetime, blocking: list[RuleCheck]) -> datetime | None:
@@ -193,7 +203,7 @@ def _next_allowed(rules: _Rules, now: datetime, blocking: list[RuleCheck]) -> da
         at = max(c.next_at for c in blocking if c.next_at is not None)
         if at - now > SEARCH_HORIZON:
             return None
-        blocking = [c for c in rules.timed_checks(at) if not c.allowed]
+        blocking = [c for c in rules.timed_checks(at, explain=False) if not c.allowed]
         if not blocking:
             return at
     return None

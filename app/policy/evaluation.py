@@ -48,8 +48,8 @@ def next_evaluation_at(
     Candidates: each pending promise's due-date start and window end; and, on the ladder,
     facts dated after `now`, the local midnight the unreachable override would start, and,
     unless at the last stage (after applying this decision), the dwell end, the local
-    midnights at which the stage's dpd or not-reached thresholds are crossed, and the end of
-    each timed hold. None when nothing could change with time alone.
+    midnights at which the stage's dpd or not-reached thresholds are crossed; and, while
+    delinquent, the end of each timed hold. None when nothing could change with time alone.
     """
     zone_name = facts.timezone
     candidates: list[datetime] = []
@@ -67,6 +67,8 @@ def next_evaluation_at(
     if seen.next_fact_at is not None and (delinquent or pending):
         candidates.append(seen.next_fact_at)
     if delinquent:
+        # A hold's end changes what the account may be (and who may call it) at any stage.
+        candidates.extend(hold.until for hold in facts.holds if hold.until is not None)
         if seen.conversations == 0 and seen.attempts > 0:
             started = local_date(facts.episode_started_at, zone_name)
             candidates.append(
@@ -107,6 +109,3 @@ def _ladder_candidates(
             if threshold > waited:
                 candidates.append(start_of_day(reached + timedelta(days=threshold), zone_name))
                 break
-    for hold in facts.holds:
-        if hold.until is not None:
-            candidates.append(hold.until)

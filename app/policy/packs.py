@@ -1,6 +1,6 @@
 """Jurisdiction packs: the contact rules of policy.md's table, every number a field."""
 
-from datetime import time
+from datetime import datetime, time, timedelta
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -69,6 +69,16 @@ class ContactPack(StrictModel):
     def window(self) -> tuple[time, time]:
         """The calling window [start, end) as local times."""
         return time.fromisoformat(self.window_start), time.fromisoformat(self.window_end)
+
+
+def hold_end(
+    pack: ContactPack, kind: str, until: datetime | None, now: datetime
+) -> datetime | None:
+    """When a hold placed at `now` ends: as given, except that a breathing-space hold given
+    without an end lasts the pack's `breathing_space_days` (uk_fca: 60), where it has one."""
+    if until is None and kind == "breathing_space" and pack.breathing_space_days:
+        return now + timedelta(days=pack.breathing_space_days)
+    return until
 
 
 def _default_packs() -> dict[Jurisdiction, ContactPack]:

@@ -21,7 +21,10 @@ from app.contacts.normalise import normalise_contact_value
 from app.demo import catalogue
 from app.demo.generator import TABLES, Start, generate
 from app.demo.loader import LoadResult, load_demo
-from app.models import Account, Debtor
+from app.dialer.generation import sync_tasks
+from app.evaluation.runner import tenant_actor
+from app.evaluation.service import evaluate_due
+from app.models import Account, Debtor, Tenant
 from app.tenancy import service as tenancy
 from tests.summaries import stored_and_recomputed
 
@@ -175,11 +178,13 @@ async def test_accounts_are_consistent(
     accounts = await rows(
         connection,
         """SELECT a.status, a.stage, a.due_date, a.stage_entered_at, a.episode_started_at,
-                  a.next_evaluation_at, a.principal, a.balance, a.tier, a.tier_reasons,
+                  s.next_evaluation_at, a.principal, a.balance, a.tier, a.tier_reasons,
                   a.episode, a.partner,
                   (SELECT count(*) FROM interactions i
                    WHERE i.tenant_id = a.tenant_id AND i.account_id = a.id) AS calls
-           FROM accounts a WHERE a.tenant_id = :t""",
+           FROM accounts a
+           LEFT JOIN evaluation_schedule s ON s.tenant_id = a.tenant_id AND s.account_id = a.id
+           WHERE a.tenant_id = :t""",
         t=tenant_id,
     )
     statuses = [a[0] for a in accounts]
@@ -374,8 +379,16 @@ def cli_tenant(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[s
 def test_cli_creates_a_sandbox_and_loads(
     cli_tenant: str, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    before = sync_rows(database_url, "SELECT clock_timestamp()")[0][0]
     assert main(["demo", "--accounts", "60", "--tenant", cli_tenant, "--seed", "5"]) == 0
     assert main(["demo", "--accounts", "40", "--tenant", cli_tenant]) == 0  # appends
+    analyzed = sync_rows(
+        database_url,
+        "SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('accounts', 'contacts', "
+        "'interactions') AND last_analyze >= :before",
+        before=before,
+    )
+    assert analyzed == [(3,)]  # fresh statistics for what was just loaded
     out = capsys.readouterr().out
     assert "loaded 60 accounts" in out and "loaded 40 accounts" in out and "accounts/s" in out
     found = sync_rows(
@@ -393,3 +406,49 @@ def test_cli_refuses_a_live_tenant(cli_tenant: str, capsys: pytest.CaptureFixtur
     assert main(["tenant", "create", cli_tenant]) == 0
     assert main(["demo", "--accounts", "10", "--tenant", cli_tenant]) == 2
     assert "live" in capsys.readouterr().err
+
+
+async def test_the_first_pass_over_demo_accounts_builds_their_whole_queue(
+    connection: AsyncConnection, loaded: tuple[int, LoadResult]
+) -> None:
+    """Demo accounts are loaded unevaluated; the evaluator's first pass computes every one's
+    dialer tasks, not only those of the accounts whose tier or stage it changed."""
+    tenant_id, _ = loaded
+    sessions = async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    later = NOW + timedelta(days=1)
+    await connection.execute(
+        text("UPDATE tenants SET clock_frozen_at = :at WHERE id = :t"),
+        {"at": later, "t": tenant_id},
+    )
+    assert (
+        await scalar(
+            connection,
+            "SELECT count(*) FROM evaluation_schedule WHERE tenant_id = :t "
+            "AND evaluated_at IS NOT NULL",
+            t=tenant_id,
+        )
+        == 0
+    )
+    async with sessions() as session:
+        tenant = await session.get(Tenant, tenant_id)
+        assert tenant is not None
+        result = await evaluate_due(session, tenant_actor(tenant), batch_size=1000)
+        await session.commit()
+    assert 0 < result.changed < result.evaluated  # some unchanged accounts among them
+    tasks_sql = (
+        "SELECT account_id, contact_id, purpose, priority, eligible_at FROM dialer_tasks "
+        "WHERE tenant_id = :t AND state = 'ready' ORDER BY 1, 2, 3"
+    )
+    after_pass = await rows(connection, tasks_sql, t=tenant_id)
+    ids = [
+        i
+        for (i,) in await rows(
+            connection, "SELECT id FROM accounts WHERE tenant_id = :t", t=tenant_id
+        )
+    ]
+    async with sessions() as session:
+        await sync_tasks(session, tenant_id, tenant.timezone, ids, later)
+        await session.commit()
+    assert after_pass and await rows(connection, tasks_sql, t=tenant_id) == after_pass

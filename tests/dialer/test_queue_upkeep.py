@@ -60,7 +60,7 @@ async def _due_pass(
     sessionmaker: async_sessionmaker[AsyncSession], connection: AsyncConnection
 ) -> int:
     await connection.execute(
-        text("UPDATE accounts SET next_evaluation_at = now() - interval '100 years'")
+        text("UPDATE evaluation_schedule SET next_evaluation_at = now() - interval '100 years'")
     )
     async with sessionmaker() as session:
         tenant = (await session.scalars(select(Tenant).where(Tenant.name == "sbx"))).one()

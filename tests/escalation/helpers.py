@@ -39,7 +39,7 @@ class Sandbox:
         return dict(response.json())
 
     async def open_account(self, ref: str = "L-1", **overrides: Any) -> dict[str, str]:
-        body = account_body(jurisdiction="us_reg_f", **overrides)
+        body = account_body(**{"jurisdiction": "us_reg_f", **overrides})
         created = await self.client.put(f"/v1/accounts/{ref}", json=body, headers=self.auth)
         assert created.status_code == 201, created.text
         contacts = await self.client.get(f"/v1/accounts/{ref}/contacts", headers=self.auth)

@@ -56,6 +56,31 @@ async def test_holds_validate_and_lift_once(client: httpx.AsyncClient, make_key:
     assert actions.count("hold.created") == 1 and actions.count("hold.lifted") == 1
 
 
+async def test_a_breathing_space_without_an_end_lasts_as_long_as_the_pack_says(
+    client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    box = await Sandbox.start(client, make_key, "2031-11-01T12:00:00+00:00")
+    await box.open_account("UK-1", jurisdiction="uk_fca")
+    await box.open_account("US-1")
+    ends = {}
+    for ref in ("UK-1", "US-1"):
+        hold = await client.post(
+            f"/v1/accounts/{ref}/escalation/holds",
+            json={"kind": "breathing_space"},
+            headers=box.auth,
+        )
+        assert hold.status_code == 201, hold.text
+        ends[ref] = hold.json()["until"]
+    # uk_fca: breathing_space_days = 60; us_reg_f names no length: until lifted.
+    assert ends == {"UK-1": "2031-12-31T12:00:00Z", "US-1": None}
+    given = await client.post(
+        "/v1/accounts/UK-1/escalation/holds",
+        json={"kind": "breathing_space", "until": "2031-11-15T00:00:00+00:00"},
+        headers=box.auth,
+    )
+    assert given.json()["until"] == "2031-11-15T00:00:00Z"
+
+
 async def test_manual_advance_is_one_step_and_obeys_blockers(
     client: httpx.AsyncClient, make_key: KeyMaker, connection: AsyncConnection
 ) -> None:

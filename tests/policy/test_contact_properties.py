@@ -194,6 +194,27 @@ def test_allowed_means_the_whole_lease_is_inside_every_window_and_caps_hold(
         _assert_compliant(account, contact, history, policy, now, lease)
 
 
+@PROFILE
+@given(scenarios())
+def test_deciding_without_sentences_decides_the_same(
+    scenario: tuple[
+        AccountContactFacts, ContactFacts, list[CallRecord], PolicyDocument, datetime, int
+    ],
+) -> None:
+    account, contact, history, policy, now, lease = scenario
+    full = decide_contact(account, contact, history, policy, now, lease)
+    terse = decide_contact(account, contact, history, policy, now, lease, explain=False)
+    assert (terse.allowed, terse.next_allowed_at, terse.rules) == (
+        full.allowed,
+        full.next_allowed_at,
+        full.rules,
+    )
+    assert [(c.rule, c.allowed, c.next_at) for c in terse.checks] == [
+        (c.rule, c.allowed, c.next_at) for c in full.checks
+    ]
+    assert all(c.detail for c in full.checks)
+
+
 def _assert_compliant(
     account: AccountContactFacts,
     contact: ContactFacts,

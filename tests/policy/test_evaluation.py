@@ -168,7 +168,7 @@ def test_nothing_to_wait_for_off_the_ladder(status: str) -> None:
     assert evaluate(pending, DEFAULT_POLICY, NOW).next_evaluation_at == midnight(TODAY + days(1))
 
 
-def test_nothing_to_wait_for_at_the_last_stage() -> None:
+def test_at_the_last_stage_only_a_holds_end_is_waited_for() -> None:
     facts = account(
         stage="external",
         stage_entered_at=NOW - days(3),
@@ -176,7 +176,9 @@ def test_nothing_to_wait_for_at_the_last_stage() -> None:
         interactions=(call(NOW - days(100), "reached_debtor"),),
         holds=(hold("hardship", NOW + days(3)),),
     )
-    assert evaluate(facts, DEFAULT_POLICY, NOW).next_evaluation_at is None
+    # The hold's end changes the account (and who may call it) even with no stage to climb.
+    assert evaluate(facts, DEFAULT_POLICY, NOW).next_evaluation_at == NOW + days(3)
+    assert evaluate(replace(facts, holds=()), DEFAULT_POLICY, NOW).next_evaluation_at is None
 
 
 def test_after_an_advance_next_evaluation_is_the_new_stages_dwell() -> None:
