@@ -114,7 +114,10 @@ async def test_a_key_still_in_progress_is_409_and_nothing_is_doubled(
         )
         for _ in range(100):
             locks = await blocker.scalar(
-                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+                    "database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
             )
             if locks:
                 break

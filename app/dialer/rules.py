@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.dialer.leases import LeaseRepository
 from app.dialer.repository import Candidate
 from app.eligibility.repository import load_contact_facts
 from app.policy.contact_facts import AccountContactFacts, CallRecord, ContactDecision
@@ -60,16 +59,8 @@ async def load(
 ) -> Loaded:
     """Facts and history for these accounts, the queue's open leases counted as attempts."""
     policy = await PolicyRepository(session).current(tenant_id)
-    open_leases = await LeaseRepository(session).open_lease_calls(tenant_id, account_ids)
-    leases = {
-        account_id: [
-            CallRecord.lease(str(contact_id), relationship, leased_at)
-            for contact_id, relationship, leased_at in found
-        ]
-        for account_id, found in open_leases.items()
-    }
     loaded = await load_contact_facts(
-        session, tenant_id, account_ids, now + SAME_INSTANT, leases=leases
+        session, tenant_id, account_ids, now + SAME_INSTANT, open_leases=True
     )
     facts = {account_id: (one.facts, one.history) for account_id, one in loaded.items()}
     return Loaded(policy.document, facts)

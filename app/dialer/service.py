@@ -6,11 +6,9 @@ transaction stays open while the call happens.
 
 import uuid
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.service import load_account
@@ -18,7 +16,7 @@ from app.auth import Principal
 from app.dialer import rules
 from app.dialer.generation_repository import GenerationRepository
 from app.dialer.leases import LeaseRepository
-from app.dialer.repository import Candidate, ClaimScope, QueueRepository
+from app.dialer.repository import Candidate, ClaimScope, QueueRepository, Refusal
 from app.dialer.schemas import ClaimIn, ClaimOut, OutcomeIn, ReleaseOut, TaskOut
 from app.errors import Conflict, NotFound, invalid
 from app.interactions.schemas import InteractionIn, InteractionOut
@@ -50,11 +48,12 @@ def _scope(principal: Principal, body: ClaimIn) -> ClaimScope | None:
     )
 
 
-def _one_per_debtor(candidates: list[Candidate], free: set[int]) -> list[Candidate]:
-    """At most one live lease per debtor: the first (highest priority) task of each."""
-    chosen, seen = [], set()
-    for candidate in candidates:
-        if candidate.debtor_id in free and candidate.debtor_id not in seen:
+def _one_per_debtor(picked: list[tuple[Candidate, bool]], busy: set[int]) -> list[Candidate]:
+    """At most one live lease per debtor: the first (highest priority) task of each debtor
+    whose lock this claim holds and that no earlier round of it looked at."""
+    chosen, seen = [], set(busy)
+    for candidate, debtor_locked in picked:
+        if debtor_locked and candidate.debtor_id not in seen:
             seen.add(candidate.debtor_id)
             chosen.append(candidate)
     return chosen
@@ -66,9 +65,8 @@ async def claim(session: AsyncSession, principal: Principal, body: ClaimIn) -> C
         return Claimed(ClaimOut(tasks=[]))
     tenant_id, now = principal.tenant_id, principal.clock.now()
     queue = QueueRepository(session)
-    await queue.return_expired(tenant_id, now)
     expires_at = now + timedelta(seconds=body.lease_seconds)
-    leased: list[tuple[Candidate, rules.Allowed]] = []
+    leased: list[tuple[Candidate, uuid.UUID, rules.Allowed]] = []
     seen: set[int] = set()
     busy_debtors: set[int] = set()
     blocks: Counter[str] = Counter()
@@ -79,32 +77,31 @@ async def claim(session: AsyncSession, principal: Principal, body: ClaimIn) -> C
         picked = await queue.pick(tenant_id, scope, now, wanted, exclude=seen)
         if not picked:
             break
-        seen.update(c.id for c in picked)
-        debtors = {c.debtor_id for c in picked} - busy_debtors
-        free = await queue.lock_free_debtors(tenant_id, debtors, now)
-        busy_debtors |= {c.debtor_id for c in picked}
-        chosen = _one_per_debtor(picked, free)
+        seen.update(c.id for c, _ in picked)
+        chosen = _one_per_debtor(picked, busy_debtors)
+        busy_debtors |= {c.debtor_id for c, _ in picked}
         verdicts = await rules.decide_many(
             session, tenant_id, principal.clock.timezone, chosen, now, body.lease_seconds
         )
-        refused: list[tuple[Candidate, datetime | None, Sequence[str]]] = []
+        allowed: dict[int, rules.Allowed] = {}
+        refused: list[Refusal] = []
         for candidate in chosen:
             verdict = verdicts[candidate.id]
             if isinstance(verdict, rules.Allowed):
-                leased.append((candidate, verdict))
+                allowed[candidate.id] = verdict
             else:
-                refused.append((candidate, verdict.next_allowed_at, verdict.rules))
+                refused.append(Refusal(candidate, verdict.next_allowed_at, verdict.rules))
                 blocks.update(verdict.rules)
-        await queue.refuse(tenant_id, refused, now)
-    verdicts_by_task = {candidate.id: verdict for candidate, verdict in leased}
-    lease_ids = await queue.lease(
-        tenant_id,
-        [(candidate, uuid.uuid4()) for candidate, _ in leased],
-        key_id=principal.key_id,
-        agent=body.agent,
-        now=now,
-        expires_at=expires_at,
-    )
+        taken = await queue.lease_and_refuse(
+            tenant_id,
+            [(c, uuid.uuid4()) for c in chosen if c.id in allowed],
+            refused,
+            key_id=principal.key_id,
+            agent=body.agent,
+            now=now,
+            expires_at=expires_at,
+        )
+        leased.extend((c, lease_id, allowed[c.id]) for c, lease_id in taken)
     tasks = [
         TaskOut(
             task_id=lease_id,
@@ -118,9 +115,9 @@ async def claim(session: AsyncSession, principal: Principal, body: ClaimIn) -> C
             tier=candidate.tier,
             priority=candidate.priority,
             lease_expires_at=expires_at,
-            talking_points=verdicts_by_task[candidate.id].talking_points,
+            talking_points=verdict.talking_points,
         )
-        for candidate, lease_id in lease_ids
+        for candidate, lease_id, verdict in leased
     ]
     return Claimed(ClaimOut(tasks=tasks), blocks)
 
@@ -134,9 +131,8 @@ async def report_outcome(
     found = await leases.get(principal.tenant_id, task_id, partner=principal.partner)
     if found is None:
         raise NotFound(f"No task {task_id}.")
-    lease, ref = found
-    await load_account(session, principal, ref, for_update=True)
-    task = await leases.lock(principal.tenant_id, lease)
+    account = await load_account(session, principal, found.account_ref, for_update=True)
+    lease, task_lease_id = await leases.lock(principal.tenant_id, found)
     if lease.released_at is not None:
         raise Conflict("This task was released unused; an outcome cannot be recorded for it.")
     if lease.interaction_id is not None:
@@ -149,47 +145,40 @@ async def report_outcome(
     if body.contact_id is not None and body.contact_id != lease.contact_id:
         raise invalid(("body", "contact_id"), "is not the task's contact")
     interaction_id = body.id or uuid.uuid4()
-    stale = lease.expires_at <= now or task.lease_id != lease.id
-    if task.lease_id in (None, lease.id):
-        await leases.finish_task(task, now)
-    lease.interaction_id = interaction_id
-    lease.ended_at = func.clock_timestamp()
+    stale = lease.expires_at <= now or task_lease_id != lease.id
+    await leases.finish(
+        principal.tenant_id,
+        lease,
+        interaction_id,
+        finish_task=task_lease_id in (None, lease.id),
+        now=now,
+    )
     if lease.purpose in FOLLOW_UP_PURPOSES:
         await GenerationRepository(session).finish_follow_up(
             principal.tenant_id, lease.account_id, lease.purpose
         )
-    await session.flush()
     effects = [{"type": "stale_lease", "task_id": str(task_id)}] if stale else []
     data = body.model_dump(mode="json", exclude={"id", "contact_id"})
     interaction = InteractionIn.model_validate(
         {**data, "id": str(interaction_id), "contact_id": str(lease.contact_id)}
     )
     recorded, _ = await record_interaction(
-        session, principal, ref, interaction, extra_effects=effects
+        session,
+        principal,
+        account.ref,
+        interaction,
+        extra_effects=effects,
+        account=account,
+        new_id=body.id is None,
     )
     return recorded
 
 
 async def release(session: AsyncSession, principal: Principal, task_id: uuid.UUID) -> ReleaseOut:
     """Give the work back unused; only the live lease may."""
-    leases = LeaseRepository(session)
-    found = await leases.get(principal.tenant_id, task_id, partner=principal.partner)
-    if found is None:
+    leases, now = LeaseRepository(session), principal.clock.now()
+    if await leases.release(principal.tenant_id, task_id, partner=principal.partner, now=now):
+        return ReleaseOut(task_id=task_id, released_at=now)
+    if await leases.get(principal.tenant_id, task_id, partner=principal.partner) is None:
         raise NotFound(f"No task {task_id}.")
-    lease, ref = found
-    await load_account(session, principal, ref, for_update=True)
-    task = await leases.lock(principal.tenant_id, lease)
-    now = principal.clock.now()
-    live = (
-        lease.released_at is None
-        and lease.interaction_id is None
-        and lease.expires_at > now
-        and task.lease_id == lease.id
-    )
-    if not live:
-        raise Conflict("This task's lease is no longer live.")
-    await leases.release_task(task, now)
-    lease.released_at = now
-    lease.ended_at = func.clock_timestamp()
-    await session.flush()
-    return ReleaseOut(task_id=task_id, released_at=now)
+    raise Conflict("This task's lease is no longer live.")

@@ -88,6 +88,7 @@ async def test_expired_lease_returns_under_a_new_id_and_its_outcome_is_flagged_s
     await box.open_account()
     (first,) = await box.claim(lease_seconds=300)
     await box.set_clock(LATER)
+    assert await box.claim(filter={"tiers": ["A"]}) == []  # back in the pool, not this claim's
     (second,) = await box.claim(lease_seconds=300)
     assert second["contact_id"] == first["contact_id"]
     assert second["task_id"] != first["task_id"]
@@ -172,12 +173,12 @@ async def test_claim_time_refusal_is_counted_by_rule_and_closes_the_task(
 ) -> None:
     box = await Dialer.start(client, make_key)
     contacts = await box.open_account()
-    patched = await client.patch(
-        f"/v1/accounts/L-1/contacts/{contacts['self:phone']}",
-        json={"status": "do_not_contact"},
-        headers=box.auth,
+    # A change the queue has not caught up with (the contacts endpoint would re-evaluate the
+    # account and close the task at once): only the claim-time check stands in the way.
+    await connection.execute(
+        text("UPDATE contacts SET status = 'do_not_contact' WHERE id = :id"),
+        {"id": contacts["self:phone"]},
     )
-    assert patched.status_code == 200, patched.text
     assert await box.claim() == []
     blocks = (
         await connection.execute(text("SELECT contact_id, rule, jurisdiction FROM contact_blocks"))
