@@ -134,10 +134,7 @@ async def create_hold(
     if body.until is not None and body.until <= now:
         raise invalid(("body", "until"), "is in the past")
     document = (await PolicyRepository(session).current(principal.tenant_id)).document
-    pack = next(
-        (p for name, p in document.packs.items() if name == account.jurisdiction),
-        document.packs[document.jurisdiction],
-    )
+    pack = document.pack_of(account.jurisdiction)
     hold = Hold(
         tenant_id=principal.tenant_id,
         account_id=account.id,

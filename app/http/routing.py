@@ -67,7 +67,8 @@ def _as_problem(exc: Exception) -> AppError:
 class TransactionalRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
-        scopes = _required_scopes(self.dependant)
+        # A scope dependency reached along several paths is one requirement.
+        scopes = list(dict.fromkeys(_required_scopes(self.dependant)))
         if scopes:
             self.openapi_extra = {**(self.openapi_extra or {}), "x-required-scopes": scopes}
 

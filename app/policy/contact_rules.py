@@ -63,10 +63,7 @@ _MAX_ROUNDS = 200
 
 def pack_for(account: AccountContactFacts, policy: PolicyDocument) -> ContactPack:
     """The account's jurisdiction pack, else the tenant default's."""
-    for name, pack in policy.packs.items():
-        if name == account.jurisdiction:
-            return pack
-    return policy.packs[policy.jurisdiction]
+    return policy.pack_of(account.jurisdiction)
 
 
 def window_zones(

@@ -238,6 +238,13 @@ class PolicyDocument(StrictModel):
         "a line in every language listed.",
     )
 
+    def pack_of(self, jurisdiction: str) -> ContactPack:
+        """The jurisdiction's pack, else the tenant default's."""
+        for name, pack in self.packs.items():
+            if name == jurisdiction:
+                return pack
+        return self.packs[self.jurisdiction]
+
     @field_validator("candidate_timezones")
     @classmethod
     def _zones_exist(cls, zones: list[str]) -> list[str]:

@@ -1,6 +1,6 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.auth import ReadSession, ReportsReader
 from app.fields import Day
@@ -32,6 +32,13 @@ To = Annotated[
     Day | None,
     Query(description="Last day, inclusive; default today. At most 366 days after `from`."),
 ]
+
+
+def _period(principal: ReportsReader, from_: From = None, to: To = None) -> ReportPeriod:
+    return ReportPeriod.of(principal, from_, to)
+
+
+Period = Annotated[ReportPeriod, Depends(_period)]
 SCOPE = (
     "A partner-bound key counts only accounts placed with its partner (the account's "
     "current `partner`). JSON by default; `Accept: text/csv` returns the `rows` as CSV."
@@ -75,14 +82,10 @@ due date + grace), `pending`, `cancelled` (replaced by a newer promise). `kept_r
     responses=_csv(PromisesReport),
 )
 async def promises(
-    request: Request,
-    principal: ReportsReader,
-    session: ReadSession,
-    from_: From = None,
-    to: To = None,
+    request: Request, principal: ReportsReader, session: ReadSession, period: Period
 ) -> Response:
     fmt = negotiate(request)
-    report = await service.promises(session, principal, ReportPeriod.of(principal, from_, to))
+    report = await service.promises(session, principal, period)
     return render(report, list(report.rows), fmt)
 
 
@@ -98,14 +101,10 @@ move to a later bucket; `rate` = count / accounts that were in `from_bucket` on 
     responses=_csv(RollRatesReport),
 )
 async def roll_rates(
-    request: Request,
-    principal: ReportsReader,
-    session: ReadSession,
-    from_: From = None,
-    to: To = None,
+    request: Request, principal: ReportsReader, session: ReadSession, period: Period
 ) -> Response:
     fmt = negotiate(request)
-    report = await service.roll_rates(session, principal, ReportPeriod.of(principal, from_, to))
+    report = await service.roll_rates(session, principal, period)
     return render(report, list(report.rows), fmt)
 
 
@@ -123,14 +122,10 @@ contact** (conversation) is an outbound call to a `self` contact whose outcome i
     responses=_csv(ContactsReport),
 )
 async def contacts(
-    request: Request,
-    principal: ReportsReader,
-    session: ReadSession,
-    from_: From = None,
-    to: To = None,
+    request: Request, principal: ReportsReader, session: ReadSession, period: Period
 ) -> Response:
     fmt = negotiate(request)
-    report = await service.contacts(session, principal, ReportPeriod.of(principal, from_, to))
+    report = await service.contacts(session, principal, period)
     return render(report, list(report.rows), fmt)
 
 
@@ -144,12 +139,8 @@ already happened is stored and flagged), by the account's pack and rule. {SCOPE}
     responses=_csv(ComplianceReport),
 )
 async def compliance(
-    request: Request,
-    principal: ReportsReader,
-    session: ReadSession,
-    from_: From = None,
-    to: To = None,
+    request: Request, principal: ReportsReader, session: ReadSession, period: Period
 ) -> Response:
     fmt = negotiate(request)
-    report = await service.compliance(session, principal, ReportPeriod.of(principal, from_, to))
+    report = await service.compliance(session, principal, period)
     return render(report, list(report.rows), fmt)
