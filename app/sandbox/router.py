@@ -19,7 +19,7 @@ async def get_clock(principal: Admin, session: DbSession) -> ClockOut:
 @router.put(
     "/clock",
     responses=WRITE_ERRORS,
-    summary="Freeze the sandbox tenant's now (forward only; 404 for live tenants)",
+    summary="Freeze a sandbox tenant's now (first at any instant, then only forward; 404 if live)",
 )
 async def set_clock(body: ClockIn, principal: Admin, session: DbSession) -> ClockOut:
     return await service.set_clock(session, principal, body)

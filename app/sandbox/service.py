@@ -1,4 +1,9 @@
-"""The sandbox test clock: frozen, forward-only, per sandbox tenant; live tenants get 404."""
+"""The sandbox test clock, per sandbox tenant; live tenants get 404.
+
+It follows real time until first set. The first set may freeze any instant, past or future (as
+a payment provider's test clock is created at any time), so a scenario dated in the past replays
+the same on every day; from then on the frozen clock only moves forward.
+"""
 
 from dataclasses import replace
 
@@ -27,8 +32,8 @@ async def _sandbox_tenant(session: AsyncSession, principal: Principal) -> Tenant
 
 async def set_clock(session: AsyncSession, principal: Principal, body: ClockIn) -> ClockOut:
     tenant = await _sandbox_tenant(session, principal)
-    current = TenantClock.of(tenant).now()
-    if body.now < current:
+    current = tenant.clock_frozen_at
+    if current is not None and body.now < current:
         raise invalid(
             ("body", "now"), f"the test clock only moves forward (it is {current.isoformat()})"
         )

@@ -136,6 +136,24 @@ async def test_sandbox_clock_is_forward_only_and_live_tenants_have_none(
     assert (await client.post("/v1/sandbox/evaluate", headers=live)).status_code == 404
 
 
+async def test_the_first_set_may_freeze_the_clock_in_the_past(
+    client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    auth = bearer(await make_key("past", sandbox=True))
+    first = await client.put(
+        "/v1/sandbox/clock", json={"now": "2001-02-03T04:05:06+00:00"}, headers=auth
+    )
+    assert first.status_code == 200, first.text
+    assert first.json() == {"now": "2001-02-03T04:05:06Z", "frozen": True}
+    back = await client.put(
+        "/v1/sandbox/clock", json={"now": "2001-02-03T04:05:05+00:00"}, headers=auth
+    )
+    assert back.status_code == 422
+    assert (await client.get("/v1/sandbox/clock", headers=auth)).json()["now"] == (
+        "2001-02-03T04:05:06Z"
+    )
+
+
 async def test_interactions_drive_the_policy(client: httpx.AsyncClient, make_key: KeyMaker) -> None:
     box = await Sandbox.start(client, make_key, "2031-11-01T12:00:00+00:00")
     contacts = await box.open_account()

@@ -1,7 +1,9 @@
 import uuid
+from datetime import timedelta
 
 import httpx
 
+from app.clock import system_now
 from tests.conftest import KeyMaker, bearer
 from tests.factories import account_body, interaction_body
 
@@ -110,16 +112,17 @@ async def test_promise_rules(client: httpx.AsyncClient, make_key: KeyMaker) -> N
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["body", "promise"]
 
-    stray = interaction_body(phone, promise={"amount": 100, "due_date": "2026-12-01"})
+    due = (system_now().date() + timedelta(days=5)).isoformat()
+    stray = interaction_body(phone, promise={"amount": 100, "due_date": due})
     response = await client.post("/v1/accounts/L-1/interactions", json=stray, headers=bearer(key))
     assert response.status_code == 422
 
     promise = interaction_body(
-        phone, outcome="promise_to_pay", promise={"amount": 100000, "due_date": "2026-12-01"}
+        phone, outcome="promise_to_pay", promise={"amount": 100000, "due_date": due}
     )
     response = await client.post("/v1/accounts/L-1/interactions", json=promise, headers=bearer(key))
     assert response.status_code == 201
-    assert response.json()["promise"] == {"amount": 100000, "due_date": "2026-12-01"}
+    assert response.json()["promise"] == {"amount": 100000, "due_date": due}
 
 
 async def test_future_interactions_are_refused(

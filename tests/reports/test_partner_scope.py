@@ -4,6 +4,7 @@ partner-bound key only the accounts placed with its partner.
 A report read by the partner key on a tenant holding X, Y and N must equal the same report
 read by an unbound key on a tenant holding only X (the partner's placement)."""
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -57,7 +58,7 @@ async def keys(
         promise = interaction_body(
             contact_id,
             outcome="promise_to_pay",
-            promise={"amount": 1000, "due_date": "2026-12-05"},
+            promise={"amount": 1000, "due_date": _in_five_days()},
             occurred_at=system_now().isoformat(),
         )
         response = await client.post(f"/v1/accounts/{ref}/interactions", json=promise, headers=auth)
@@ -66,6 +67,10 @@ async def keys(
         await _flag(connection, tenant)
     partner = bearer(await make_key("full", partner="agency-x"))
     return {"full": full, "solo": solo, "partner": partner}
+
+
+def _in_five_days() -> str:
+    return (system_now().date() + timedelta(days=5)).isoformat()
 
 
 def _figures(body: Any) -> Any:
