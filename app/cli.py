@@ -17,6 +17,7 @@ from app.config import Settings, get_settings
 from app.db.migrations import upgrade
 from app.db.resolve import Database, database
 from app.db.session import create_engine, create_sessionmaker
+from app.memory import tune_garbage_collection
 from app.models import Tenant
 from app.models.enums import Jurisdiction
 from app.tenancy import service as tenancy
@@ -98,6 +99,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             )
             return 0
         app = create_app(settings.model_copy(update={"database_url": db.url}))
+        tune_garbage_collection()
         # On SIGTERM uvicorn stops accepting, drains requests and background work, then
         # raises the signal again; this handler makes that a normal exit (0).
         signal.signal(signal.SIGTERM, lambda *_: None)
@@ -111,7 +113,9 @@ def worker_app() -> "FastAPI":
 
     settings = get_settings()
     logs.configure(settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    tune_garbage_collection()
+    return app
 
 
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
@@ -326,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = get_settings()
     logs.configure(settings.log_level)
+    tune_garbage_collection()
     try:
         code: int = args.handler(settings, args)
     except tenancy.TenancyError as exc:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from app.config import Settings
 from app.db.session import create_engine, create_sessionmaker
 from app.evaluation.runner import Totals, evaluate_tenant
+from app.memory import tune_garbage_collection
 from app.models import Tenant
 
 log = logging.getLogger("tactful.evaluator")
@@ -38,6 +39,7 @@ async def _evaluate_in_child(
 
 
 def _child(url: str, settings: Settings, tenant_id: int, batch_size: int, workers: int) -> Totals:
+    tune_garbage_collection()
     return asyncio.run(_evaluate_in_child(url, settings, tenant_id, batch_size, workers))
 
 
