@@ -1,12 +1,14 @@
 """Each account's bucket, tier, stage and partner as validity intervals (account_history).
 
 Written in sets: after every evaluation for the evaluated accounts (`record_history`), and
-once a day for the whole portfolio (`sweep_history`), because days past due grow without any
-event and an account crosses a bucket boundary on a day nobody evaluates it. Both are
-idempotent per day: a second change on the same day rewrites that day's interval.
+by a daily sweep (`sweep_history`), because days past due grow without any event and an
+account crosses a bucket boundary on a day nobody evaluates it. The daily sweep visits only
+the accounts whose days past due crossed a bucket start since the last sweep; the whole
+portfolio is reconciled on a tenant's first sweep, after a gap of over a month, and weekly.
+Both are idempotent per day: a second change on the same day rewrites that day's interval.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,11 +33,19 @@ BUCKET_SQL = """
     END
 """
 BUCKETS = ("current", "1-30", "31-60", "61-90", "91-180", "181+", "closed", "charged_off")
+# The days past due on which a delinquent account enters its next bucket.
+BUCKET_STARTS = (1, 31, 61, 91, 181)
+FULL_SWEEP_WEEKDAY = 6  # Sunday
+FULL_SWEEP_AFTER_DAYS = 31
+NEVER_SWEPT = date(1970, 1, 1)
 
 
 # The accounts to bring up to date: those in :ids, or an id range of the tenant's.
 _BY_IDS = "AND a.id = ANY(CAST(:ids AS bigint[]))"
 _BY_RANGE = "AND a.id >= :low AND a.id < :high"
+_BY_CROSSING = "AND a.status = 'delinquent' AND ({})".format(
+    " OR ".join(f"a.due_date BETWEEN :low{i} AND :high{i}" for i in range(len(BUCKET_STARTS)))
+)
 SWEEP_BATCH = 50_000
 
 
@@ -89,7 +99,7 @@ _OPEN = """
     """
 _STATEMENTS = {
     only: [text(sql.format(current=_current(only), found=_FOUND)) for sql in (_CLOSE, _OPEN)]
-    for only in (_BY_IDS, _BY_RANGE)
+    for only in (_BY_IDS, _BY_RANGE, _BY_CROSSING)
 }
 _TODAY = text(
     "SELECT CAST((CAST(:now AS timestamptz) AT TIME ZONE timezone) AS date) "
@@ -120,21 +130,50 @@ _CLAIM_SWEEP = text(
 )
 
 
+def crossing_due_dates(last: date, today: date) -> list[tuple[date, date]]:
+    """For each bucket start, the due dates of the delinquent accounts that reached it on a day
+    after `last`, up to and including `today`."""
+    return [
+        (last + timedelta(days=1 - start), today - timedelta(days=start)) for start in BUCKET_STARTS
+    ]
+
+
+def needs_full_sweep(last: date, today: date) -> bool:
+    if last == NEVER_SWEPT or (today - last).days > FULL_SWEEP_AFTER_DAYS:
+        return True
+    return today.weekday() == FULL_SWEEP_WEEKDAY
+
+
 async def sweep_history(session: AsyncSession, tenant_id: int, today: date) -> bool:
-    """Reconcile every account of the tenant once per local day; True if this call did it.
+    """Bring the tenant's history up to `today` once per local day; True if this call did it.
 
     The tenant's history_sweeps row is the lock: another process sweeping skips it.
     """
     await session.execute(
         text(
             "INSERT INTO history_sweeps (tenant_id, day, swept_at) "
-            "VALUES (:tenant_id, DATE '1970-01-01', now()) ON CONFLICT DO NOTHING"
+            "VALUES (:tenant_id, :never, now()) ON CONFLICT DO NOTHING"
         ),
-        {"tenant_id": tenant_id},
+        {"tenant_id": tenant_id, "never": NEVER_SWEPT},
     )
     last = (await session.execute(_CLAIM_SWEEP, {"tenant_id": tenant_id})).scalar_one_or_none()
     if last is None or last >= today:
         return False
+    if needs_full_sweep(last, today):
+        await _sweep_everything(session, tenant_id, today)
+    else:
+        params: dict[str, object] = {"tenant_id": tenant_id, "today": today}
+        for i, (low, high) in enumerate(crossing_due_dates(last, today)):
+            params |= {f"low{i}": low, f"high{i}": high}
+        await _sync(session, _BY_CROSSING, params)
+    await session.execute(
+        text("UPDATE history_sweeps SET day = :today, swept_at = now() WHERE tenant_id = :t"),
+        {"today": today, "t": tenant_id},
+    )
+    return True
+
+
+async def _sweep_everything(session: AsyncSession, tenant_id: int, today: date) -> None:
     bounds = await session.execute(
         text("SELECT min(id), max(id) FROM accounts WHERE tenant_id = :t"), {"t": tenant_id}
     )
@@ -143,11 +182,6 @@ async def sweep_history(session: AsyncSession, tenant_id: int, today: date) -> b
     for start in range(low or 0, (high or -1) + 1, SWEEP_BATCH):
         params = {"tenant_id": tenant_id, "today": today, "low": start, "high": start + SWEEP_BATCH}
         await _sync(session, _BY_RANGE, params)
-    await session.execute(
-        text("UPDATE history_sweeps SET day = :today, swept_at = now() WHERE tenant_id = :t"),
-        {"today": today, "t": tenant_id},
-    )
-    return True
 
 
 async def sweep_tenant(sessionmaker: async_sessionmaker[AsyncSession], tenant: Tenant) -> bool:

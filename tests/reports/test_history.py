@@ -9,7 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 
 from app.clock import system_now
 from app.evaluation.runner import evaluate_all
-from app.reports.history import record_history, sweep_history
+from app.reports.history import (
+    NEVER_SWEPT,
+    crossing_due_dates,
+    needs_full_sweep,
+    record_history,
+    sweep_history,
+)
 from tests.conftest import KeyMaker, bearer, committed_key
 from tests.reports.seed import PORTFOLIO, TODAY, Portfolio, bucket
 
@@ -146,3 +152,81 @@ async def test_the_periodic_evaluation_sweeps_once_a_day(
     async with committed_sessionmaker() as session:
         days = (await session.execute(text("SELECT day FROM history_sweeps"))).scalars().all()
     assert days == [system_now().date()]
+
+
+def test_the_crossing_due_dates_are_those_whose_days_past_due_reached_a_bucket_start() -> None:
+    last, today = date(2031, 12, 1), date(2031, 12, 3)
+    ranges = crossing_due_dates(last, today)
+    for due in (today - timedelta(days=n) for n in range(400)):
+        crossed = bucket(due, last) != bucket(due, today)
+        assert crossed == any(low <= due <= high for low, high in ranges), due
+
+
+def test_the_whole_portfolio_is_swept_first_after_a_month_and_on_sundays() -> None:
+    monday = date(2031, 12, 1)
+    assert needs_full_sweep(NEVER_SWEPT, monday)
+    assert not needs_full_sweep(monday, monday + timedelta(days=1))
+    assert not needs_full_sweep(monday - timedelta(days=31), monday)
+    assert needs_full_sweep(monday - timedelta(days=32), monday)
+    assert needs_full_sweep(monday + timedelta(days=5), monday + timedelta(days=6))
+
+
+async def test_a_daily_sweep_visits_the_bucket_crossings_and_a_sunday_one_everything(
+    make_key: KeyMaker, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    monday = date(2031, 12, 1)
+    await make_key("sweep", timezone="UTC")
+    dues = {"crossing": monday - timedelta(days=30), "staying": monday - timedelta(days=10)}
+    async with sessionmaker() as session:
+        tenant_id = (
+            await session.execute(text("SELECT id FROM tenants WHERE name = 'sweep'"))
+        ).scalar_one()
+        debtor = await session.execute(
+            text(
+                "INSERT INTO debtors (tenant_id, customer_ref, name, locale) "
+                "VALUES (:t, 'c', 'n', 'en') RETURNING id"
+            ),
+            {"t": tenant_id},
+        )
+        debtor_id = debtor.scalar_one()
+        for ref, due in dues.items():
+            await session.execute(
+                text(
+                    "INSERT INTO accounts (tenant_id, ref, debtor_id, status, currency, "
+                    "principal, balance, due_date, product, jurisdiction, tier) VALUES "
+                    "(:t, :ref, :d, 'delinquent', 'USD', 100, 100, :due, 'p', 'us_reg_f', 'B')"
+                ),
+                {"t": tenant_id, "ref": ref, "d": debtor_id, "due": due},
+            )
+
+        async def tiers_and_buckets() -> dict[str, list[tuple[object, ...]]]:
+            rows = await session.execute(
+                text(
+                    "SELECT a.ref, h.valid_from, h.tier, h.bucket FROM account_history h "
+                    "JOIN accounts a ON a.id = h.account_id WHERE a.tenant_id = :t "
+                    "ORDER BY a.ref, h.valid_from"
+                ),
+                {"t": tenant_id},
+            )
+            found: dict[str, list[tuple[object, ...]]] = {}
+            for ref, *interval in rows:
+                found.setdefault(ref, []).append(tuple(interval))
+            return found
+
+        assert await sweep_history(session, tenant_id, monday)  # the first sweep: everything
+        # A change that bypassed the evaluator's own history writes:
+        await session.execute(
+            text("UPDATE accounts SET tier = 'A' WHERE tenant_id = :t"), {"t": tenant_id}
+        )
+        tuesday = monday + timedelta(days=1)
+        assert await sweep_history(session, tenant_id, tuesday)
+        assert await tiers_and_buckets() == {
+            "crossing": [(monday, "B", "1-30"), (tuesday, "A", "31-60")],
+            "staying": [(monday, "B", "1-30")],
+        }
+        sunday = monday + timedelta(days=6)
+        assert await sweep_history(session, tenant_id, sunday)
+        assert (await tiers_and_buckets())["staying"] == [
+            (monday, "B", "1-30"),
+            (sunday, "A", "1-30"),
+        ]
