@@ -158,23 +158,21 @@ async def bench(url: str, args: argparse.Namespace) -> None:
     async with engine.connect() as conn:
         await conn.execute(text("COMMIT"))
         await conn.execute(text("VACUUM ANALYZE"))
-    async with sessionmaker() as session:
-        started = time.perf_counter()
-        await sweep_history(session, tenant.id, today)
-        await session.commit()
-        print(
-            f"whole-portfolio history sweep over {args.accounts:,} accounts "
-            f"(first, after a month, Sundays): {time.perf_counter() - started:.1f} s"
-        )
     next_day = today + timedelta(days=2 if today.weekday() == 5 else 1)  # not a Sunday
-    async with sessionmaker() as session:
-        started = time.perf_counter()
-        await sweep_history(session, tenant.id, next_day)
-        await session.commit()
-        print(
-            f"next day's history sweep (bucket crossings only): "
-            f"{time.perf_counter() - started:.2f} s"
-        )
+    sweeps = [
+        (
+            today,
+            f"whole-portfolio history sweep over {args.accounts:,} accounts (first, "
+            "after a month, Sundays)",
+        ),
+        (next_day, "next day's history sweep (bucket crossings only)"),
+    ]
+    for day, what in sweeps:
+        async with sessionmaker() as session:
+            started = time.perf_counter()
+            await sweep_history(session, tenant.id, day)
+            await session.commit()
+            print(f"{what}: {time.perf_counter() - started:.2f} s")
     if partner is not None:
         async with sessionmaker() as session:
             partner_key = (
