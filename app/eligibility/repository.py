@@ -1,6 +1,6 @@
 """Load contact-rule facts for many accounts at once: three queries (accounts with their
 debtor, active hold kinds and pending promise; contacts; calls) however many accounts, with
-the ids bound as one array parameter; plain rows, no ORM objects.
+the ids bound as one array parameter; plain records read by position, no ORM objects.
 
 The dialer calls `load_contact_facts` at claim time and to precompute `eligible_at` in bulk,
 with its open leases (`open_leases`: they count as attempts until released).
@@ -11,59 +11,76 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.driver import driver_connection
 from app.policy.contact_facts import AccountContactFacts, CallRecord, ContactFacts
 
 # Every rule looks back at most 30 local days; two more cover any zone's day boundary.
 HISTORY_DAYS = 32
 
-# Plain SQL, written once: these run for every claim, outcome and queue update, and building
-# the equivalent SQLAlchemy constructs per call cost more CPU than the queries themselves.
-_ACCOUNTS = text(
-    """
+# Plain SQL on the session's driver connection, rows read by position: these run for every
+# claim, outcome and queue update. Related rows are probed per account or per call (LATERAL
+# ... OFFSET 0 is never flattened into a join): a join had been planned as a hash of all of
+# the tenant's contacts, millions of rows, for a handful of calls.
+_ACCOUNTS_SQL = """
     SELECT a.id, a.ref, a.jurisdiction, a.status, a.stage, a.tier, a.balance, a.episode,
            a.partner, a.assignee, d.timezone, d.locale, d.cease_at, d.bankruptcy_at,
            d.deceased_at,
            (SELECT array_agg(h.kind) FROM holds AS h
-            WHERE h.tenant_id = :t AND h.account_id = a.id AND h.lifted_at IS NULL
-              AND (h.until IS NULL OR h.until > :now)) AS holds,
+            WHERE h.tenant_id = $1 AND h.account_id = a.id AND h.lifted_at IS NULL
+              AND (h.until IS NULL OR h.until > $3)) AS holds,
            (SELECT min(p.due_date) FROM promises AS p
-            WHERE p.tenant_id = :t AND p.account_id = a.id AND p.episode = a.episode
+            WHERE p.tenant_id = $1 AND p.account_id = a.id AND p.episode = a.episode
               AND p.status = 'pending') AS promise_due
     FROM accounts AS a
-    JOIN debtors AS d ON d.tenant_id = :t AND d.id = a.debtor_id
-    WHERE a.tenant_id = :t AND a.id = ANY(CAST(:ids AS bigint[]))
+    CROSS JOIN LATERAL (
+        SELECT d.timezone, d.locale, d.cease_at, d.bankruptcy_at, d.deceased_at
+        FROM debtors AS d WHERE d.tenant_id = $1 AND d.id = a.debtor_id OFFSET 0
+    ) AS d
+    WHERE a.tenant_id = $1 AND a.id = ANY($2::bigint[])
     ORDER BY a.id
-    """
-)
-_CONTACTS = text(
-    """
-    SELECT id, account_id, kind, value, relationship, status, timezone FROM contacts
-    WHERE tenant_id = :t AND account_id = ANY(CAST(:ids AS bigint[]))
-    ORDER BY account_id, created_at, id
-    """
-)
-_CALLS_SQL = """
-    SELECT i.account_id, i.contact_id, c.relationship, i.occurred_at, i.outcome, i.direction
-    FROM interactions AS i
-    JOIN contacts AS c ON c.tenant_id = :t AND c.id = i.contact_id
-    WHERE i.tenant_id = :t AND i.account_id = ANY(CAST(:ids AS bigint[]))
-      AND i.channel = 'call' AND i.occurred_at < :now
-      AND (i.occurred_at >= :since OR c.relationship <> 'self')
 """
-_CALLS = text(_CALLS_SQL)
+_CONTACTS_SQL = """
+    SELECT k.id, c.id, c.kind, c.value, c.relationship, c.status, c.timezone
+    FROM unnest($2::bigint[]) AS k(id)
+    CROSS JOIN LATERAL (
+        SELECT c.id, c.kind, c.value, c.relationship, c.status, c.timezone, c.created_at
+        FROM contacts AS c WHERE c.tenant_id = $1 AND c.account_id = k.id OFFSET 0
+    ) AS c
+    ORDER BY k.id, c.created_at, c.id
+"""
+# Calls before `now` ($3): in the last HISTORY_DAYS ($4 on), or to a third party (ever).
+_CALLS_SQL = """
+    SELECT k.id, i.contact_id, c.relationship, i.occurred_at, i.outcome, i.direction
+    FROM unnest($2::bigint[]) AS k(id)
+    CROSS JOIN LATERAL (
+        SELECT i.contact_id, i.occurred_at, i.outcome, i.direction FROM interactions AS i
+        WHERE i.tenant_id = $1 AND i.account_id = k.id AND i.channel = 'call'
+          AND i.occurred_at < $3 OFFSET 0
+    ) AS i
+    CROSS JOIN LATERAL (
+        SELECT c.relationship FROM contacts AS c
+        WHERE c.tenant_id = $1 AND c.id = i.contact_id OFFSET 0
+    ) AS c
+    WHERE i.occurred_at >= $4 OR c.relationship <> 'self'
+"""
 # Open leases count as attempts from their lease (`CallRecord.lease`).
-_CALLS_AND_LEASES = text(
+_CALLS_AND_LEASES_SQL = (
     _CALLS_SQL  # noqa: S608 - fixed SQL, no values
     + """
     UNION ALL
-    SELECT l.account_id, l.contact_id, c.relationship, l.leased_at, NULL, 'outbound'
-    FROM dialer_leases AS l
-    JOIN contacts AS c ON c.tenant_id = :t AND c.id = l.contact_id
-    WHERE l.tenant_id = :t AND l.account_id = ANY(CAST(:ids AS bigint[]))
-      AND l.released_at IS NULL AND l.interaction_id IS NULL
+    SELECT k.id, l.contact_id, c.relationship, l.leased_at, NULL, 'outbound'
+    FROM unnest($2::bigint[]) AS k(id)
+    CROSS JOIN LATERAL (
+        SELECT l.contact_id, l.leased_at FROM dialer_leases AS l
+        WHERE l.tenant_id = $1 AND l.account_id = k.id
+          AND l.released_at IS NULL AND l.interaction_id IS NULL OFFSET 0
+    ) AS l
+    CROSS JOIN LATERAL (
+        SELECT c.relationship FROM contacts AS c
+        WHERE c.tenant_id = $1 AND c.id = l.contact_id OFFSET 0
+    ) AS c
     """
 )
 
@@ -112,56 +129,57 @@ async def load_contact_facts(
     """
     if not account_ids:
         return {}
-    params = {"t": tenant_id, "ids": list(account_ids), "now": now}
-    rows = (await session.execute(_ACCOUNTS, params)).all()
-    ids = [row.id for row in rows]
+    driver = await driver_connection(session)
+    rows = await driver.fetch(_ACCOUNTS_SQL, tenant_id, list(account_ids), now)
+    ids = [row[0] for row in rows]
     if not ids:
         return {}
 
     contacts: dict[int, list[ContactFacts]] = defaultdict(list)
     addresses: dict[int, dict[str, Address]] = defaultdict(dict)
-    found = await session.execute(_CONTACTS, {"t": tenant_id, "ids": ids})
-    for contact_id, account_id, kind, value, relationship, status, zone in found:
+    for account_id, contact_id, kind, value, relationship, status, zone in await driver.fetch(
+        _CONTACTS_SQL, tenant_id, ids
+    ):
         key = str(contact_id)
         contacts[account_id].append(ContactFacts(key, relationship, kind, status, zone))
         addresses[account_id][key] = Address(kind, value)
 
-    history = await _call_history(session, tenant_id, ids, now, open_leases=open_leases)
+    history: dict[int, list[CallRecord]] = defaultdict(list)
+    calls_sql = _CALLS_AND_LEASES_SQL if open_leases else _CALLS_SQL
+    since = now - timedelta(days=HISTORY_DAYS)
+    for account_id, contact_id, relationship, at, outcome, direction in await driver.fetch(
+        calls_sql, tenant_id, ids, now, since
+    ):
+        history[account_id].append(
+            CallRecord(str(contact_id), relationship, at, outcome, direction)
+        )
     for account_id, leased in (leases or {}).items():
         history[account_id].extend(leased)
 
     loaded = {}
     for row in rows:
+        account_id = row[0]
         facts = AccountContactFacts(
-            account_id=row.id,
-            jurisdiction=row.jurisdiction,
-            status=row.status,
-            stage=row.stage,
-            tier=row.tier,
-            debtor_timezone=row.timezone,
-            stops=_stops(row.cease_at, row.bankruptcy_at, row.deceased_at),
-            holds=frozenset(row.holds or ()),
-            contacts=tuple(contacts.get(row.id, ())),
-            locale=row.locale,
-            account_ref=row.ref,
-            balance=row.balance,
-            pending_promise_due=row.promise_due,
+            account_id=account_id,
+            jurisdiction=row[2],
+            status=row[3],
+            stage=row[4],
+            tier=row[5],
+            debtor_timezone=row[10],
+            stops=_stops(row[12], row[13], row[14]),
+            holds=frozenset(row[15] or ()),
+            contacts=tuple(contacts.get(account_id, ())),
+            locale=row[11],
+            account_ref=row[1],
+            balance=row[6],
+            pending_promise_due=row[16],
         )
-        calls = tuple(sorted(history.get(row.id, ()), key=lambda c: c.occurred_at))
-        loaded[row.id] = LoadedAccount(
-            facts, calls, addresses.get(row.id, {}), row.partner, row.assignee
+        calls = tuple(sorted(history.get(account_id, ()), key=_occurred_at))
+        loaded[account_id] = LoadedAccount(
+            facts, calls, addresses.get(account_id, {}), row[8], row[9]
         )
     return loaded
 
 
-async def _call_history(
-    session: AsyncSession, tenant_id: int, ids: list[int], now: datetime, *, open_leases: bool
-) -> dict[int, list[CallRecord]]:
-    params = {"t": tenant_id, "ids": ids, "now": now, "since": now - timedelta(days=HISTORY_DAYS)}
-    history: dict[int, list[CallRecord]] = defaultdict(list)
-    found = await session.execute(_CALLS_AND_LEASES if open_leases else _CALLS, params)
-    for account_id, contact_id, relationship, at, outcome, direction in found:
-        history[account_id].append(
-            CallRecord(str(contact_id), relationship, at, outcome, direction)
-        )
-    return history
+def _occurred_at(call: CallRecord) -> datetime:
+    return call.occurred_at

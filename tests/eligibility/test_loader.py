@@ -1,14 +1,16 @@
 """load_contact_facts: the facts of many accounts in a fixed number of queries."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from app.db.driver import driver_connection
 from app.eligibility.repository import load_contact_facts
 from app.models import Account, Tenant
 from app.policy.contact_facts import CallRecord
@@ -18,20 +20,21 @@ from tests.factories import account_body, interaction_body
 NOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
 
 
-@contextmanager
-def counting(connection: AsyncConnection) -> Iterator[list[str]]:
+@asynccontextmanager
+async def counting(session: AsyncSession) -> AsyncIterator[list[str]]:
+    """The statements sent on the session's connection, whether by SQLAlchemy or the driver."""
     statements: list[str] = []
+    driver = await driver_connection(session)
 
-    def count(*args: Any) -> None:
-        statements.append(args[2])
+    def count(record: Any) -> None:
+        statements.append(record.query)
 
-    engine = connection.sync_connection
-    assert engine is not None
-    event.listen(engine, "before_cursor_execute", count)
+    driver.add_query_logger(count)
     try:
         yield statements
+        await asyncio.sleep(0)  # the driver calls its query loggers soon after, not at once
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        driver.remove_query_logger(count)
 
 
 async def make_accounts(client: httpx.AsyncClient, auth: dict[str, str], n: int) -> None:
@@ -68,9 +71,9 @@ async def test_a_fixed_number_of_queries_however_many_accounts(
     async with sessionmaker() as session:
         ids = await ids_of(session, "acme")
         tenant_id = (await session.scalars(select(Tenant.id).where(Tenant.name == "acme"))).one()
-        with counting(connection) as two:
+        async with counting(session) as two:
             few = await load_contact_facts(session, tenant_id, list(ids.values())[:2], NOW)
-        with counting(connection) as twelve:
+        async with counting(session) as twelve:
             many = await load_contact_facts(session, tenant_id, list(ids.values()), NOW)
         assert len(few) == 2 and len(many) == 12
         assert len(two) == len(twelve) == 3
