@@ -191,20 +191,44 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _until_sigterm(work: Awaitable[T], stop: asyncio.Event, grace: float) -> T | None:
+    """Await `work`; SIGTERM sets `stop` (the work ends after its round under way) and, if that
+    takes longer than `grace` seconds, cancels it (a cancelled round hands back its leases).
+    None when it was cancelled."""
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            await asyncio.wait({task}, timeout=grace)
+    finally:  # also on Ctrl-C, which cancels this coroutine
+        stopped.cancel()
+        loop.remove_signal_handler(signal.SIGTERM)
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+    return None if task.cancelled() else task.result()
+
+
 def cmd_deliver(settings: Settings, args: argparse.Namespace) -> int:
     from app.webhooks import worker
 
     async def run(url: str) -> None:
         engine = create_engine(url, settings)
         sessionmaker = create_sessionmaker(engine)
+        stop = asyncio.Event()
+        grace = settings.shutdown_grace_seconds
         try:
             if not args.once:
-                await worker.run_forever(sessionmaker, settings)
-            async with worker.new_client(settings) as client:
-                total = 0
-                while attempted := await worker.deliver_once(sessionmaker, client, settings):
-                    total += attempted
-            print(f"attempted {total} webhook deliveries")
+                await _until_sigterm(
+                    worker.run_forever(sessionmaker, settings, stop=stop), stop, grace
+                )
+                return
+            total = await _until_sigterm(worker.drain(sessionmaker, settings, stop), stop, grace)
+            if total is not None:
+                print(f"attempted {total} webhook deliveries")
         finally:
             await engine.dispose()
 

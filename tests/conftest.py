@@ -12,6 +12,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -123,13 +124,22 @@ def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession
     )
 
 
+@asynccontextmanager
+async def api_client(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the app in-process, on `sessionmaker`."""
+    app = create_app(settings, sessionmaker=sessionmaker)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tactful.test") as http:
+        yield http
+
+
 @pytest.fixture
 async def client(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, sessionmaker=sessionmaker)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tactful.test") as http:
+    async with api_client(settings, sessionmaker) as http:
         yield http
 
 
@@ -200,9 +210,7 @@ async def committed_sessionmaker(
 async def committed_client(
     settings: Settings, committed_sessionmaker: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, sessionmaker=committed_sessionmaker)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tactful.test") as http:
+    async with api_client(settings, committed_sessionmaker) as http:
         yield http
 
 

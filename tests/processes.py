@@ -25,6 +25,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def cli_env(database_url: str, **settings: Any) -> dict[str, str]:
+    """The environment of a `tactful` subprocess: this one's without TACTFUL_ settings, then
+    `settings` as TACTFUL_<NAME>."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TACTFUL_")},
+        "DATABASE_URL": database_url,
+        "TACTFUL_LOG_LEVEL": "WARNING",
+        "TACTFUL_EVALUATOR_ENABLED": "false",
+        "TACTFUL_RATE_LIMITS_ENABLED": "false",
+    }
+    env.update({f"TACTFUL_{k.upper()}": str(v) for k, v in settings.items()})
+    return env
+
+
 class Server:
     """`tactful serve` in a subprocess of its own."""
 
@@ -35,14 +49,7 @@ class Server:
         self.workers = workers
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("TACTFUL_")},
-            "DATABASE_URL": database_url,
-            "TACTFUL_LOG_LEVEL": "WARNING",
-            "TACTFUL_EVALUATOR_ENABLED": "false",
-            "TACTFUL_RATE_LIMITS_ENABLED": "false",
-        }
-        self.env.update({f"TACTFUL_{k.upper()}": str(v) for k, v in settings.items()})
+        self.env = cli_env(database_url, **settings)
         self.process: subprocess.Popen[bytes] | None = None
 
     async def start(self) -> None:

@@ -5,7 +5,8 @@ since a name may resolve elsewhere later)."""
 import asyncio
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+
+import httpx
 
 
 class RefusedUrl(ValueError):
@@ -20,19 +21,22 @@ def _public(address: str) -> bool:
 
 
 async def check_url(url: str, *, allow_private: bool) -> None:
-    """Raise RefusedUrl saying why the URL may not receive webhooks."""
-    parts = urlsplit(url)
+    """Raise RefusedUrl saying why the URL may not receive webhooks. The URL is read as the
+    sender (httpx) reads it, so what is checked is what would be sent to."""
+    try:
+        parts = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as exc:  # ValueError: e.g. an invalid IDNA host
+        raise RefusedUrl(f"is not a valid URL ({exc})") from None
     if parts.scheme not in ("http", "https"):
         raise RefusedUrl("must be an http or https URL")
-    host = parts.hostname
+    host = parts.raw_host.decode("ascii")  # IDNA-encoded; `host` would decode it
     if not host:
         raise RefusedUrl("must name a host")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise RefusedUrl("has an invalid port") from None
+    if parts.port is not None and not 0 < parts.port < 65536:
+        raise RefusedUrl("has an invalid port")
     if allow_private:
         return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):

@@ -10,7 +10,8 @@ disables the endpoint. Signature headers carry wall-clock time, also for sandbox
 import asyncio
 import contextlib
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -34,11 +35,23 @@ DISPATCH_BATCH = 2000
 MAX_DISPATCH_ROUNDS = 10
 
 
-def _retry_after(response: httpx.Response) -> timedelta | None:
+def _retry_after(response: httpx.Response, now: datetime) -> timedelta | None:
+    """Retry-After as delta-seconds or an HTTP date (RFC 9110 §10.2.3), at most a day; None
+    when absent, malformed or already past."""
     value = response.headers.get("retry-after", "").strip()
+    if not value.isascii():
+        return None
     if value.isdigit():
-        return min(timedelta(seconds=int(value)), MAX_RETRY_AFTER)
-    return None
+        digits = value.lstrip("0")
+        if len(digits) > 6:  # past the cap, and maybe past what int() and timedelta take
+            return MAX_RETRY_AFTER
+        return min(timedelta(seconds=int(digits or "0")), MAX_RETRY_AFTER)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    wait = when.replace(tzinfo=when.tzinfo or UTC) - now
+    return min(wait, MAX_RETRY_AFTER) if wait > timedelta() else None
 
 
 def _failed(
@@ -58,7 +71,7 @@ def judge(delivery: Leased, response: httpx.Response, now: datetime) -> Outcome:
         return Outcome(delivery, "delivered", delivery.retry_step, now, code, None)
     if code == 410:
         return Outcome(delivery, "failed", delivery.retry_step, now, code, "410 Gone", gone=True)
-    wait = _retry_after(response) if code == 429 else None
+    wait = _retry_after(response, now) if code == 429 else None
     return _failed(delivery, now, code, f"HTTP {code}", wait)
 
 
@@ -81,13 +94,13 @@ async def send(
             },
             timeout=settings.webhook_timeout_seconds,
         )
+        return judge(delivery, response, now)
     except RefusedUrl as exc:
         return _failed(delivery, now, None, f"refused URL: {exc}")
     except httpx.TimeoutException:
         return _failed(delivery, now, None, "timed out")
-    except httpx.HTTPError as exc:
+    except Exception as exc:  # whatever goes wrong with one delivery fails only its attempt
         return _failed(delivery, now, None, f"{type(exc).__name__}: {exc}")
-    return judge(delivery, response, now)
 
 
 async def deliver_once(
@@ -125,18 +138,27 @@ async def deliver_once(
 
     try:
         outcomes = await asyncio.gather(*(bounded(d) for d in leased))
+        async with sessionmaker() as session:
+            await repository.record(session, list(outcomes), at, lease_until)
+            await session.commit()
     except asyncio.CancelledError:
         if release_on_cancel:  # a stopping process (a killed one cannot) hands its work back
-            async with sessionmaker() as session:
-                await repository.release(session, leased, lease_until)
-                await session.commit()
+            await _release(sessionmaker, leased, lease_until)
         raise
-    async with sessionmaker() as session:
-        await repository.record(session, list(outcomes), at, lease_until)
-        await session.commit()
+    except Exception:  # a failed round hands back what it could not record
+        await _release(sessionmaker, leased, lease_until)
+        raise
     finished = sum(o.status != "pending" for o in outcomes)
     metrics.webhook_round([RESULTS[o.status] for o in outcomes], pending - finished)
     return len(leased)
+
+
+async def _release(
+    sessionmaker: async_sessionmaker[AsyncSession], leased: list[Leased], lease_until: datetime
+) -> None:
+    async with sessionmaker() as session:
+        await repository.release(session, leased, lease_until)
+        await session.commit()
 
 
 def new_client(settings: Settings) -> httpx.AsyncClient:
@@ -167,3 +189,18 @@ async def run_forever(
             if attempted < BATCH:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), idle_seconds)
+
+
+async def drain(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, stop: asyncio.Event
+) -> int:
+    """Rounds until nothing is due or `stop` is set; the count of deliveries attempted.
+    Cancelled mid-round, the deliveries not yet answered are released."""
+    total = 0
+    async with new_client(settings) as client:
+        while not stop.is_set():
+            attempted = await deliver_once(sessionmaker, client, settings, release_on_cancel=True)
+            if not attempted:
+                break
+            total += attempted
+    return total

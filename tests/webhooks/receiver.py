@@ -27,6 +27,13 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hooks"
 
+    async def until(self, count: int) -> None:
+        """Until `count` requests have arrived."""
+        while len(self.received) < count:
+            self.arrived.clear()
+            if len(self.received) < count:
+                await self.arrived.wait()
+
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:

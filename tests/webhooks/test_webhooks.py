@@ -4,7 +4,6 @@ verifier), at least once across a worker killed mid-delivery, and the retry sche
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -12,107 +11,17 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection
 from standardwebhooks.webhooks import Webhook
 
 from app import metrics
 from app.clock import system_now
-from app.config import Settings
-from app.main import create_app
 from app.webhooks import worker
 from app.webhooks.repository import Leased
 from tests.conftest import KeyMaker, bearer
-from tests.factories import account_body, interaction_body
-from tests.webhooks.receiver import HANG, Receiver, receiving
-
-ALL_EVENTS = [
-    "account.tier_changed",
-    "account.stage_changed",
-    "promise.broken",
-    "promise.kept",
-    "payment.received",
-    "account.closed",
-]
-
-
-@pytest.fixture
-def local_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"webhook_allow_private": True, "webhook_timeout_seconds": 5})
-
-
-@pytest.fixture
-async def local(
-    local_settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(local_settings, sessionmaker=sessionmaker)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tactful.test") as http:
-        yield http
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    async with receiving() as receiver:
-        yield receiver
-
-
-class Hooks:
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        auth: dict[str, str],
-        sessionmaker: async_sessionmaker[AsyncSession],
-        settings: Settings,
-    ) -> None:
-        self.client, self.auth = client, auth
-        self.sessionmaker, self.settings = sessionmaker, settings
-
-    async def subscribe(self, url: str, events: list[str] = ALL_EVENTS) -> dict[str, Any]:
-        response = await self.client.post(
-            "/v1/webhooks", json={"url": url, "events": events}, headers=self.auth
-        )
-        assert response.status_code == 201, response.text
-        return dict(response.json())
-
-    async def account(self, ref: str, partner: str | None = None) -> None:
-        body = account_body(
-            debtor={"name": "Li Wei", "locale": "zh-CN", "customer_ref": f"c-{ref}"},
-            partner=partner,
-        )
-        response = await self.client.put(f"/v1/accounts/{ref}", json=body, headers=self.auth)
-        assert response.status_code == 201, response.text
-
-    async def pay(self, ref: str, n: int = 1) -> None:
-        payment = {
-            "id": f"pay-{ref}-{n}",
-            "type": "payment.received",
-            "occurred_at": system_now().isoformat(),
-            "account_ref": ref,
-            "data": {"amount": 100, "payment_ref": f"p-{ref}-{n}"},
-        }
-        response = await self.client.post(
-            "/v1/events", json={"events": [payment]}, headers=self.auth
-        )
-        assert response.json()["applied"] == 1, response.text
-
-    async def deliver(self, now: Any = None) -> int:
-        async with worker.new_client(self.settings) as http:
-            return await worker.deliver_once(self.sessionmaker, http, self.settings, now)
-
-    async def log(self, hook: dict[str, Any]) -> list[dict[str, Any]]:
-        response = await self.client.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=self.auth)
-        assert response.status_code == 200, response.text
-        return list(response.json()["items"])
-
-
-@pytest.fixture
-async def hooks(
-    local: httpx.AsyncClient,
-    make_key: KeyMaker,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    local_settings: Settings,
-) -> Hooks:
-    return Hooks(local, bearer(await make_key("acme")), sessionmaker, local_settings)
+from tests.factories import interaction_body
+from tests.webhooks.conftest import LEASED, Hooks, delivered
+from tests.webhooks.receiver import HANG, Receiver
 
 
 async def test_delivered_webhooks_verify_with_the_standard_library(
@@ -255,13 +164,6 @@ async def test_retry_schedule_retry_after_and_410(
     assert len(receiver.received) == 5
 
 
-def delivered(result: str) -> float:
-    return (
-        metrics.REGISTRY.get_sample_value("tactful_webhook_deliveries_total", {"result": result})
-        or 0.0
-    )
-
-
 def test_the_schedule_ends_in_failure() -> None:
     last = Leased(1, uuid.uuid4(), uuid.uuid4(), "{}", len(worker.RETRY_DELAYS), 8, "", "")
     now = system_now()
@@ -314,6 +216,8 @@ async def test_partner_webhooks_get_only_their_placements(
         ({"url": "http://127.0.0.1:9/x", "events": ["promise.kept"]}, "url"),
         ({"url": "http://10.1.2.3/x", "events": ["promise.kept"]}, "url"),
         ({"url": "http://[::1]/x", "events": ["promise.kept"]}, "url"),
+        ({"url": "https://93.184.215.14/ho\tks", "events": ["promise.kept"]}, "url"),
+        ({"url": "https://93.184.215.14:70000/x", "events": ["promise.kept"]}, "url"),
         ({"url": "https://93.184.215.14/x", "events": ["account.opened"]}, "events"),
         ({"url": "https://93.184.215.14/x", "events": []}, "events"),
         ({"url": "https://93.184.215.14/x", "events": ["promise.kept", "promise.kept"]}, "events"),
@@ -334,9 +238,6 @@ async def test_a_public_address_is_accepted_without_the_setting(
     body = {"url": "https://93.184.215.14/hooks", "events": ["promise.kept"]}
     response = await client.post("/v1/webhooks", json=body, headers=bearer(await make_key()))
     assert response.status_code == 201, response.text
-
-
-LEASED = text("SELECT count(*) FROM webhook_deliveries WHERE leased_until IS NOT NULL")
 
 
 async def test_a_stopping_worker_finishes_its_round_or_releases_what_it_leased(
