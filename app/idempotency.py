@@ -88,6 +88,7 @@ async def remember(request: Request, session: AsyncSession, response: Response) 
             status_code=response.status_code,
             content_type=response.headers.get("content-type", "application/json"),
             response_body=bytes(response.body),
+            created_at=system_now(),  # compared with system_now(): one clock, not the database's
         )
     )
     await session.flush()
