@@ -2,6 +2,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -135,3 +136,37 @@ async def test_the_maintained_summary_serves_the_same_figures(
         await session.commit()
     stale = await book.get("/v1/reports/portfolio")
     assert stale["as_of"].startswith(TODAY.isoformat())  # counted live on the tenant's clock
+
+
+@pytest.mark.parametrize(
+    ("accept", "served"),
+    [
+        (None, "application/json"),
+        ("application/json", "application/json"),
+        ("text/csv", "text/csv"),
+        ("*/*", "application/json"),
+        ("text/*", "text/csv"),
+        ("text/csv, application/json", "text/csv"),  # a tie: the first listed
+        ("text/html, */*;q=0.1", "application/json"),
+        # A format's q comes from the most specific range naming it (RFC 9110 12.5.1).
+        ("application/json;q=0, */*", "text/csv"),
+        ("text/csv;q=0, */*", "application/json"),
+        ("text/csv;q=0, text/*", None),
+        ("application/json;q=0, application/*", None),
+        ("text/csv;q=0", None),
+        ("application/xml", None),
+    ],
+)
+async def test_accept_negotiation(
+    client: httpx.AsyncClient, make_key: KeyMaker, accept: str | None, served: str | None
+) -> None:
+    headers = bearer(await make_key("acme", scopes=["reports:read"]))
+    if accept is not None:
+        headers["Accept"] = accept
+    response = await client.get("/v1/reports/portfolio", headers=headers)
+    if served is None:
+        assert response.status_code == 406, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+    else:
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith(served)
