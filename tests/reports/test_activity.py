@@ -1,5 +1,7 @@
 """Promises, contacts and compliance reports against a known book of activity."""
 
+import csv
+import io
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -290,3 +292,17 @@ async def test_unreported_leases_count_as_attempts(book: Book, connection: Async
 
     assert total(after, "attempts") == total(before, "attempts") + 1
     assert total(after, "right_party_contacts") == total(before, "right_party_contacts")
+
+
+@pytest.mark.parametrize("path", ["portfolio", "promises", "roll-rates", "contacts", "compliance"])
+async def test_each_report_as_csv_is_its_json_rows(book: Book, path: str) -> None:
+    as_json = await book.get(f"/v1/reports/{path}", **PERIOD)
+    response = await book.client.get(
+        f"/v1/reports/{path}", params=PERIOD, headers={**book.auth, "Accept": "text/csv"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    header, *lines = list(csv.reader(io.StringIO(response.text)))
+    assert as_json["rows"] and header == list(as_json["rows"][0])
+    expected = [["" if v is None else str(v) for v in row.values()] for row in as_json["rows"]]
+    assert lines == expected
