@@ -91,7 +91,11 @@ async def book(client: httpx.AsyncClient, make_key: KeyMaker, connection: AsyncC
         ("R-1", ["calling_window"]),
     ):
         await connection.execute(
-            text("UPDATE interactions SET violations = CAST(:rules AS text[]) WHERE id = :id"),
+            text(
+                "UPDATE interactions i SET violations = CAST(:rules AS text[]), "
+                "violations_jurisdiction = a.jurisdiction FROM accounts a "
+                "WHERE a.tenant_id = i.tenant_id AND a.id = i.account_id AND i.id = :id"
+            ),
             {"rules": rules, "id": uuid.UUID(book.calls[ref])},
         )
     for ref, rule, at in (
@@ -306,3 +310,30 @@ async def test_each_report_as_csv_is_its_json_rows(book: Book, path: str) -> Non
     assert as_json["rows"] and header == list(as_json["rows"][0])
     expected = [["" if v is None else str(v) for v in row.values()] for row in as_json["rows"]]
     assert lines == expected
+
+
+async def test_a_violation_stays_under_the_pack_that_flagged_it(
+    client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    book = await Portfolio.seed(client, make_key)
+    flagged = await book.client.post(
+        "/v1/accounts/R-1/interactions",
+        json=interaction_body(book.contacts["R-1:self"], occurred_at=_today(2)),
+        headers=book.auth,
+    )
+    assert flagged.status_code == 201, flagged.text
+    [rules] = [
+        e["rules"] for e in flagged.json()["effects"] if e["type"] == "contact_rule_violation"
+    ]
+    day = {"from": TODAY, "to": TODAY}
+    before = await book.get("/v1/reports/compliance", **day)
+    violations = {
+        (r["jurisdiction"], r["rule"]) for r in before["rows"] if r["kind"] == "violation"
+    }
+    assert {("us_reg_f", rule) for rule in rules} <= violations
+
+    moved = await client.patch(
+        "/v1/accounts/R-1", json={"jurisdiction": "uk_fca"}, headers=book.auth
+    )
+    assert moved.status_code == 200, moved.text
+    assert await book.get("/v1/reports/compliance", **day) == before
