@@ -337,3 +337,14 @@ async def test_a_violation_stays_under_the_pack_that_flagged_it(
     )
     assert moved.status_code == 200, moved.text
     assert await book.get("/v1/reports/compliance", **day) == before
+
+
+@pytest.mark.parametrize("path", ["promises", "roll-rates", "contacts", "compliance"])
+async def test_a_period_of_366_days_is_accepted(
+    client: httpx.AsyncClient, make_key: KeyMaker, path: str
+) -> None:
+    key = bearer(await make_key("acme", scopes=["reports:read"]))
+    period = {"from": "2025-01-01", "to": "2026-01-01"}  # both days inclusive: 366 days
+    response = await client.get(f"/v1/reports/{path}", params=period, headers=key)
+    assert response.status_code == 200, response.text
+    assert (response.json()["from"], response.json()["to"]) == (period["from"], period["to"])
