@@ -18,6 +18,7 @@ from app.http.pagination import Page, decode_cursor, encode_cursor
 from app.logs import request_id_var
 from app.models import Account
 from app.policy.escalation import start_episode
+from app.reports.history import record_history
 
 
 async def load_account(
@@ -244,4 +245,7 @@ async def patch_account(
         after=after,
     )
     await session.flush()
+    if after["partner"] != before["partner"]:
+        # The history is otherwise brought up to date by the next day's sweep.
+        await record_history(session, principal.tenant_id, [account.id], principal.clock.now())
     return (await render(session, principal, [account]))[0]

@@ -120,6 +120,7 @@ async def record_interaction(
         callback_at=body.callback_at,
         effects=[],
         violations=violations,
+        violations_jurisdiction=account.jurisdiction if violations else None,
         content_digest=digest,
         recorded_by=principal.actor,
     )

@@ -38,6 +38,10 @@ class Interaction(Base):
             f"reason_code IS NULL OR {check_in('reason_code', ReasonCode)}", name="reason_code"
         ),
         CheckConstraint("promise_amount IS NULL OR promise_amount > 0", name="promise_positive"),
+        CheckConstraint(
+            "cardinality(violations) = 0 OR violations_jurisdiction IS NOT NULL",
+            name="violations_jurisdiction",
+        ),
         Index(None, "tenant_id", "account_id", "occurred_at"),
         Index(None, "tenant_id", "occurred_at"),
     )
@@ -62,6 +66,8 @@ class Interaction(Base):
     violations: Mapped[list[str]] = mapped_column(
         ARRAY(Text), default=list, server_default=text("'{}'::text[]")
     )
+    # The pack that judged the call, kept: the account's jurisdiction may change later.
+    violations_jurisdiction: Mapped[str | None] = mapped_column(Text)
     content_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
     recorded_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

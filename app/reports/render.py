@@ -11,22 +11,13 @@ from pydantic import BaseModel
 from app.errors import NotAcceptable
 
 Format = Literal["json", "csv"]
-_MEDIA: dict[str, Format] = {
-    "*/*": "json",
-    "application/*": "json",
-    "application/json": "json",
-    "text/*": "csv",
-    "text/csv": "csv",
-}
+_TYPES: dict[Format, str] = {"json": "application/json", "csv": "text/csv"}
 CSV_MEDIA = "text/csv; charset=utf-8"
 
 
-def negotiate(request: Request) -> Format:
-    """The acceptable format with the highest q (ties: the first listed); 406 if none."""
-    header = request.headers.get("accept", "").strip()
-    if not header:
-        return "json"
-    best: tuple[float, Format] | None = None
+def _ranges(header: str) -> list[tuple[str, float]]:
+    """The header's media ranges with their q (a malformed q counts as 0)."""
+    ranges = []
     for part in header.split(","):
         media, *params = (piece.strip() for piece in part.split(";"))
         quality = 1.0
@@ -37,12 +28,41 @@ def negotiate(request: Request) -> Format:
                     quality = float(value)
                 except ValueError:
                     quality = 0.0
-        found = _MEDIA.get(media.lower())
-        if found is not None and quality > 0 and (best is None or quality > best[0]):
-            best = (quality, found)
+        ranges.append((media.lower(), quality))
+    return ranges
+
+
+def _specificity(media_range: str, media_type: str) -> int | None:
+    if media_range == media_type:
+        return 2
+    if media_range == media_type.split("/")[0] + "/*":
+        return 1
+    return 0 if media_range == "*/*" else None
+
+
+def negotiate(request: Request) -> Format:
+    """The format with the highest q, each format's q taken from the most specific range that
+    matches it (RFC 9110 12.5.1: `application/json;q=0, */*` refuses JSON); on a tie, the
+    format whose range is listed first, JSON for a shared range. 406 if none is acceptable."""
+    header = request.headers.get("accept", "").strip()
+    if not header:
+        return "json"
+    ranges = _ranges(header)
+    best: tuple[float, int, Format] | None = None
+    for fmt, media_type in _TYPES.items():
+        matches = [
+            (specificity, -position, quality)
+            for position, (media_range, quality) in enumerate(ranges)
+            if (specificity := _specificity(media_range, media_type)) is not None
+        ]
+        if not matches:
+            continue
+        _, first, quality = max(matches)
+        if quality > 0 and (best is None or (quality, first) > best[:2]):
+            best = (quality, first, fmt)
     if best is None:
         raise NotAcceptable("Reports are available as application/json or text/csv.")
-    return best[1]
+    return best[2]
 
 
 def _cell(value: Any) -> Any:

@@ -139,7 +139,7 @@ class ReportRepository:
               {self.scope}
             GROUP BY 1, 2, 3
             UNION ALL
-            SELECT 'violation', a.jurisdiction, v.rule, count(*)
+            SELECT 'violation', i.violations_jurisdiction, v.rule, count(*)
             FROM interactions AS i
             JOIN accounts AS a ON a.tenant_id = i.tenant_id AND a.id = i.account_id
             CROSS JOIN LATERAL unnest(i.violations) AS v(rule)

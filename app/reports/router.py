@@ -112,9 +112,11 @@ async def roll_rates(
     "/contacts",
     summary="Contact activity: attempts, right-party contacts, contact rate",
     description=f"""Calls recorded between `from` and `to`, by the account's tier and stage
-on the day of the call. An **attempt** is an outbound call to any contact, whatever the
-outcome; a dialer lease counts as an attempt (on the day it was leased) until it is released
-unused, so a lease that expired without an outcome is still an attempt. A **right-party
+on the day of the call (tenant's zone), as the account history kept them at the end of that
+day (the current ones for a day before the account's history begins). An **attempt** is an
+outbound call to any contact, whatever the outcome; a dialer lease counts as an attempt (on
+the day it was leased) until it is released unused, so a lease that expired without an
+outcome is still an attempt. A **right-party
 contact** (conversation) is an outbound call to a `self` contact whose outcome is not
 `no_answer`, `busy`, `voicemail`, `wrong_number` or `reached_third_party`;
 `contact_rate` = right-party contacts / attempts.
@@ -135,7 +137,8 @@ async def contacts(
     description=f"""Between `from` and `to`: `blocked_claim` rows count the contacts a dialer
 claim would have handed out but a contact rule refused, by jurisdiction pack and rule;
 `violation` rows count rule breaches flagged on recorded interactions (an interaction that
-already happened is stored and flagged), by the account's pack and rule. {SCOPE}""",
+already happened is stored and flagged), by rule and by the pack that flagged them (the
+account's jurisdiction when the interaction was recorded). {SCOPE}""",
     responses=_csv(ComplianceReport),
 )
 async def compliance(

@@ -230,3 +230,28 @@ async def test_a_daily_sweep_visits_the_bucket_crossings_and_a_sunday_one_everyt
             (monday, "B", "1-30"),
             (sunday, "A", "1-30"),
         ]
+
+
+async def test_a_partner_moved_by_hand_is_in_the_history_from_that_day(
+    client: httpx.AsyncClient, make_key: KeyMaker, connection: AsyncConnection
+) -> None:
+    book = await Portfolio.seed(client, make_key)
+    moved = TODAY + timedelta(days=2)
+    await book.at(f"{moved}T12:00:00+00:00")
+    response = await client.patch(
+        "/v1/accounts/R-1", json={"partner": "agency-y"}, headers=book.auth
+    )
+    assert response.status_code == 200, response.text
+    await book.at(f"{moved + timedelta(days=1)}T12:00:00+00:00")
+    await book.evaluate()  # and its daily sweep
+    rows = await connection.execute(
+        text(
+            "SELECT h.valid_from, h.valid_to, h.partner FROM account_history h "
+            "JOIN accounts a ON a.tenant_id = h.tenant_id AND a.id = h.account_id "
+            "WHERE a.ref = 'R-1' ORDER BY h.valid_from"
+        )
+    )
+    assert [tuple(row) for row in rows] == [
+        (TODAY, moved, "agency-x"),
+        (moved, None, "agency-y"),
+    ]

@@ -40,8 +40,10 @@ async def _flag(connection: AsyncConnection, tenant: str) -> None:
     )
     await connection.execute(
         text(
-            "UPDATE interactions i SET violations = '{attempt_cap}' FROM tenants t "
-            "WHERE t.id = i.tenant_id AND t.name = :tenant"
+            "UPDATE interactions i SET violations = '{attempt_cap}', "
+            "violations_jurisdiction = a.jurisdiction FROM tenants t, accounts a "
+            "WHERE t.id = i.tenant_id AND t.name = :tenant "
+            "AND a.tenant_id = i.tenant_id AND a.id = i.account_id"
         ),
         params,
     )

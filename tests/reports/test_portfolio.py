@@ -2,6 +2,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,18 +20,17 @@ async def test_portfolio_matches_the_seeded_book(
         {
             "id": "close-7",
             "type": "account.closed",
-            "occurred_at": f"{TODAY.isoformat()}T12:01:00+00:00",
+            "occurred_at": f"{TODAY.isoformat()}T08:01:00+00:00",
             "account_ref": "R-7",
             "data": {},
         }
     )
-    accounts = {a["ref"]: a for a in (await book.get("/v1/accounts"))["items"]}
     counts: Counter[tuple[object, ...]] = Counter()
     balances: Counter[tuple[object, ...]] = Counter()
     for s in PORTFOLIO:
         if s.ref == "R-7":
             continue
-        key = (accounts[s.ref]["tier"], accounts[s.ref]["stage"], bucket(s.due, TODAY), s.currency)
+        key = (s.tier, s.stage, bucket(s.due, TODAY), s.currency)
         counts[key] += 1
         balances[key] += s.balance
 
@@ -38,12 +38,19 @@ async def test_portfolio_matches_the_seeded_book(
     got = {(r["tier"], r["stage"], r["bucket"], r["currency"]): r for r in report["rows"]}
     assert {k: r["count"] for k, r in got.items()} == dict(counts)
     assert {k: r["balance"] for k, r in got.items()} == dict(balances)
+    # 1-30 USD: two accounts share a tier and stage, a third differs by tier, a fourth by stage.
+    assert {k: r["count"] for k, r in got.items() if k[2:] == ("1-30", "USD")} == {
+        ("B", "reminder", "1-30", "USD"): 2,
+        ("A", "reminder", "1-30", "USD"): 1,
+        ("B", "early", "1-30", "USD"): 1,
+    }
+    assert {(k[0], k[1]) for k in got} >= {("A", "reminder"), ("B", "early"), ("C", "network")}
     assert {r["bucket"] for r in report["rows"]} == {"current", "1-30", "61-90", "91-180", "181+"}
     totals = {
         (t["status"], t["currency"]): (t["count"], t["balance"]) for t in report["totals_by_status"]
     }
     assert totals == {
-        ("delinquent", "USD"): (4, 81_000),
+        ("delinquent", "USD"): (6, 98_000),
         ("delinquent", "CNY"): (3, 130_000),
         ("closed", "USD"): (1, 70_000),
     }
@@ -129,3 +136,37 @@ async def test_the_maintained_summary_serves_the_same_figures(
         await session.commit()
     stale = await book.get("/v1/reports/portfolio")
     assert stale["as_of"].startswith(TODAY.isoformat())  # counted live on the tenant's clock
+
+
+@pytest.mark.parametrize(
+    ("accept", "served"),
+    [
+        (None, "application/json"),
+        ("application/json", "application/json"),
+        ("text/csv", "text/csv"),
+        ("*/*", "application/json"),
+        ("text/*", "text/csv"),
+        ("text/csv, application/json", "text/csv"),  # a tie: the first listed
+        ("text/html, */*;q=0.1", "application/json"),
+        # A format's q comes from the most specific range naming it (RFC 9110 12.5.1).
+        ("application/json;q=0, */*", "text/csv"),
+        ("text/csv;q=0, */*", "application/json"),
+        ("text/csv;q=0, text/*", None),
+        ("application/json;q=0, application/*", None),
+        ("text/csv;q=0", None),
+        ("application/xml", None),
+    ],
+)
+async def test_accept_negotiation(
+    client: httpx.AsyncClient, make_key: KeyMaker, accept: str | None, served: str | None
+) -> None:
+    headers = bearer(await make_key("acme", scopes=["reports:read"]))
+    if accept is not None:
+        headers["Accept"] = accept
+    response = await client.get("/v1/reports/portfolio", headers=headers)
+    if served is None:
+        assert response.status_code == 406, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+    else:
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith(served)
