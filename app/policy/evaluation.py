@@ -45,27 +45,34 @@ def next_evaluation_at(
 ) -> datetime | None:
     """The earliest instant after `now` at which the same facts could decide differently.
 
-    Candidates: each pending promise's due-date start and window end; and, on the ladder,
-    facts dated after `now`, the local midnight the unreachable override would start, and,
+    Candidates: each pending promise's due-date start and window end; the first fact dated
+    after `now` while on the ladder, with a promise pending, or inside a settled promise's
+    window; and, on the ladder, the local midnight the unreachable override would start, and,
     unless at the last stage (after applying this decision), the dwell end, the local
     midnights at which the stage's dpd or not-reached thresholds are crossed; and, while
     delinquent, the end of each timed hold. None when nothing could change with time alone.
     """
     zone_name = facts.timezone
     candidates: list[datetime] = []
-    pending = False
+    next_fact_at = seen.next_fact_at
+    # A fact dated after `now` counts when it comes: on the ladder, for a pending promise, or
+    # as a payment inside a settled promise's window (what it paid, or its outcome, may change).
+    fact_counts = next_fact_at is not None and facts.status == "delinquent"
     for promise, decision in zip(facts.promises, promises, strict=True):
+        if decision.status == "cancelled":
+            continue
+        window_end = start_of_day(
+            promise.due_date + timedelta(days=plain.grace_days + 1), zone_name
+        )
         if decision.status == "pending":
-            pending = True
-            due_start = start_of_day(promise.due_date, zone_name)
-            window_end = start_of_day(
-                promise.due_date + timedelta(days=plain.grace_days + 1), zone_name
-            )
-            candidates.append(due_start)
+            candidates.append(start_of_day(promise.due_date, zone_name))
             candidates.append(window_end)
+            fact_counts = fact_counts or next_fact_at is not None
+        elif next_fact_at is not None and next_fact_at < window_end:
+            fact_counts = True
     delinquent = facts.status == "delinquent"
-    if seen.next_fact_at is not None and (delinquent or pending):
-        candidates.append(seen.next_fact_at)
+    if fact_counts and next_fact_at is not None:
+        candidates.append(next_fact_at)
     if delinquent:
         # A hold's end changes what the account may be (and who may call it) at any stage.
         candidates.extend(hold.until for hold in facts.holds if hold.until is not None)

@@ -159,6 +159,31 @@ def test_next_evaluation_includes_a_fact_dated_after_now() -> None:
     assert evaluate(facts, DEFAULT_POLICY, NOW).next_evaluation_at == NOW + timedelta(minutes=4)
 
 
+@pytest.mark.parametrize("status", ["cured", "delinquent"])
+def test_a_payment_dated_after_now_inside_a_kept_promises_window_is_waited_for(
+    status: str,
+) -> None:
+    kept = promise(TODAY - days(1), amount=100, created=NOW - days(10))  # window: 3 days' grace
+    later = NOW + timedelta(minutes=3)
+    facts = account(
+        status=status,
+        stage="external",
+        stage_entered_at=NOW - days(30),
+        due_date=TODAY - days(200),
+        promises=(kept,),
+        payments=(pay(NOW - days(5), 100), pay(later, 100)),
+    )
+    now = evaluate(facts, DEFAULT_POLICY, NOW)
+    assert [(p.status, p.paid) for p in now.promises] == [("kept", 100)]
+    assert now.next_evaluation_at == later
+    assert [(p.status, p.paid) for p in evaluate(facts, DEFAULT_POLICY, later).promises] == [
+        ("kept", 200)
+    ]
+    outside = replace(facts, payments=(pay(NOW - days(5), 100), pay(midnight(TODAY + days(3)))))
+    expected = None if status == "cured" else midnight(TODAY + days(3))
+    assert evaluate(outside, DEFAULT_POLICY, NOW).next_evaluation_at == expected
+
+
 @pytest.mark.parametrize("status", ["cured", "closed", "charged_off"])
 def test_nothing_to_wait_for_off_the_ladder(status: str) -> None:
     facts = account(status=status, stage="network", due_date=TODAY - days(40))
