@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest openapi fuzz bench clean
+.PHONY: install run test lint typecheck pytest openapi fuzz explore bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ pytest: $(STAMP)
 ## Contract fuzzing at depth (schemathesis, every check; `make test` runs a bounded pass)
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest -p no:cacheprovider tests/fuzz
+
+## Property tests with fresh random examples (`make test` draws the same ones every run)
+explore: $(STAMP)
+	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -q -p no:cacheprovider \
+		$$(grep -rl --include='test_*.py' '^from hypothesis' tests)
 
 ## Regenerate openapi.md from the app's OpenAPI schema
 openapi: $(STAMP)

@@ -4,6 +4,10 @@
 .data/test-pg/<pid>. Either way the session gets its own freshly migrated database, and
 each test runs inside one outer transaction that is rolled back (requests commit to
 savepoints).
+
+Property tests draw the same examples on every run (`make test` must not pass or fail by
+luck); `make explore` runs them with fresh random examples to find new counterexamples (add
+each one found as a plain test).
 """
 
 import asyncio
@@ -18,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -33,6 +38,10 @@ from app.db.migrations import upgrade
 from app.db.resolve import with_database
 from app.main import create_app
 from app.tenancy import service as tenancy
+
+hypothesis_settings.register_profile("repeatable", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore")  # Hypothesis' defaults: random, remembered
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 ROOT = Path(__file__).resolve().parents[1]
 KeyMaker = Callable[..., Awaitable[str]]
