@@ -27,8 +27,8 @@ http_requests = Counter(
 )
 http_duration = Histogram(
     "tactful_http_request_duration_seconds",
-    "Time to answer a request, by method and route template.",
-    ["method", "route"],
+    "Time to answer a request, by method, route template and status.",
+    ["method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
     registry=REGISTRY,
 )

@@ -92,12 +92,13 @@ class Server:
         return self.log_path.read_text(errors="replace")[-4000:]
 
 
-async def issue_key(database_url: str, tenant: str = "acme") -> str:
+async def issue_key(database_url: str, tenant: str = "acme", *, sandbox: bool = False) -> str:
+    """A key with every scope for `tenant`, created (a sandbox one when `sandbox`) if new."""
     engine = create_async_engine(async_database_url(database_url), poolclass=NullPool)
     try:
         async with AsyncSession(bind=engine, expire_on_commit=False) as session:
             if await tenancy.tenant_by_name(session, tenant) is None:
-                await tenancy.create_tenant(session, tenant)
+                await tenancy.create_tenant(session, tenant, sandbox=sandbox)
             issued = await tenancy.create_key(session, tenant, tenancy.ALL_SCOPES)
             await session.commit()
     finally:

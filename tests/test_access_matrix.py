@@ -2,7 +2,8 @@
 
 Every (method, path) under /v1/ is checked for: 401 without a valid key, 403 without its
 scope, 404 for another tenant's objects, 404 for another partner's accounts, and masked
-personal data in what a partner-bound key reads.
+personal data in what a partner-bound key reads. tests/test_access_ids.py calls the routes
+that name other objects by id with real ids of another tenant's and partner's objects.
 """
 
 import secrets
@@ -23,6 +24,7 @@ from app.config import Settings
 from app.main import create_app
 from app.tenancy.service import ALL_SCOPES, revoke_key
 from tests.conftest import KeyMaker, bearer, table_counts
+from tests.dialer.helpers import MORNING
 from tests.factories import account_body, contact_body, interaction_body
 
 
@@ -73,6 +75,10 @@ BODIES: dict[tuple[str, str], Callable[[str], dict[str, Any]]] = {
     ("POST", "/v1/accounts/{account_ref}/escalation/advance"): lambda _: {"reason": "matrix"},
     ("POST", "/v1/events"): lambda _: {"events": []},
     ("POST", "/v1/dialer/claims"): lambda _: {"limit": 1, "lease_seconds": 60},
+    ("POST", "/v1/dialer/tasks/{task_id}/outcome"): lambda _: {
+        "occurred_at": MORNING,
+        "outcome": "no_answer",
+    },
     ("POST", "/v1/webhooks"): lambda _: {
         "url": "https://93.184.215.14/hooks",
         "events": ["account.closed"],

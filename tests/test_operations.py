@@ -25,17 +25,19 @@ def sample(name: str, **labels: str) -> float:
     return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-async def test_metrics_count_requests_by_route_template_and_status(
+async def test_metrics_count_and_time_requests_by_route_template_and_status(
     client: httpx.AsyncClient, make_key: KeyMaker
 ) -> None:
     key = await make_key()
     labels = {"method": "GET", "route": "/v1/accounts/{account_ref}", "status": "404"}
-    before = sample("tactful_http_requests_total", **labels)
+    timed = "tactful_http_request_duration_seconds_count"
+    before = sample("tactful_http_requests_total", **labels), sample(timed, **labels)
     await client.get("/v1/accounts/NOPE-1", headers=bearer(key))
     response = await client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    assert sample("tactful_http_requests_total", **labels) == before + 1
+    after = sample("tactful_http_requests_total", **labels), sample(timed, **labels)
+    assert after == (before[0] + 1, before[1] + 1)
     assert 'route="/v1/accounts/{account_ref}"' in response.text
     assert "NOPE-1" not in response.text
     assert "tactful_http_request_duration_seconds_bucket" in response.text

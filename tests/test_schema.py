@@ -52,3 +52,44 @@ async def test_the_drift_check_notices_a_missing_migration(connection: AsyncConn
         return list(compare_metadata(MigrationContext.configure(sync), drifted))
 
     assert [change[0] for change in await connection.run_sync(diff)] == ["add_table"]
+
+
+# Unique indexes (primary keys among them) and foreign keys whose first column is not
+# tenant_id: a sharded PostgreSQL distributed by tenant_id cannot enforce them per shard.
+_KEYS_NOT_LED_BY_TENANT = text(
+    """
+    SELECT ix.indrelid::regclass::text, i.relname
+    FROM pg_index AS ix JOIN pg_class AS i ON i.oid = ix.indexrelid
+    WHERE i.relnamespace = 'public'::regnamespace AND ix.indisunique
+      AND (SELECT attname FROM pg_attribute
+           WHERE attrelid = ix.indrelid AND attnum = ix.indkey[0]) IS DISTINCT FROM 'tenant_id'
+    UNION ALL
+    SELECT c.conrelid::regclass::text, c.conname
+    FROM pg_constraint AS c
+    WHERE c.connamespace = 'public'::regnamespace AND c.contype = 'f'
+      AND (SELECT attname FROM pg_attribute
+           WHERE attrelid = c.conrelid AND attnum = c.conkey[1]) IS DISTINCT FROM 'tenant_id'
+    """
+)
+_TABLES_WITHOUT_TENANT = text(
+    """
+    SELECT c.relname FROM pg_class AS c
+    WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
+      AND NOT EXISTS (SELECT 1 FROM pg_attribute AS a
+                      WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+    """
+)
+
+
+async def test_every_key_is_led_by_tenant_id(connection: AsyncConnection) -> None:
+    """README, Sharding: tenant-owned tables can be distributed by tenant_id as they are."""
+    without = set((await connection.execute(_TABLES_WITHOUT_TENANT)).scalars())
+    assert without == {"tenants", "alembic_version"}
+    keys = {tuple(row) for row in await connection.execute(_KEYS_NOT_LED_BY_TENANT)}
+    assert keys == {
+        ("alembic_version", "alembic_version_pkc"),
+        ("tenants", "pk_tenants"),
+        ("tenants", "uq_tenants_name"),
+        # A key is found by its prefix before its tenant is known (a reference table).
+        ("api_keys", "uq_api_keys_prefix"),
+    }

@@ -81,7 +81,7 @@ class RequestContextMiddleware:
             method = metrics.method_label(scope["method"])
             elapsed = time.perf_counter() - started
             metrics.http_requests.labels(method, template, str(status)).inc()
-            metrics.http_duration.labels(method, template).observe(elapsed)
+            metrics.http_duration.labels(method, template, str(status)).observe(elapsed)
             log.info(
                 "request",
                 extra={

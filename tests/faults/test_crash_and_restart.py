@@ -1,10 +1,8 @@
-"""A server killed mid-batch, and PostgreSQL restarted under load."""
+"""A server killed mid-batch, and PostgreSQL restarted under load (event posters and dialers)."""
 
 import asyncio
-import itertools
 import signal
 import time
-from dataclasses import dataclass, field
 
 import httpx
 from sqlalchemy import text
@@ -13,6 +11,7 @@ from sqlalchemy.pool import NullPool
 
 from app.config import async_database_url
 from app.errors import PROBLEM_JSON
+from tests.dialer.helpers import MORNING
 from tests.faults.conftest import (
     Postgres,
     Spawn,
@@ -21,6 +20,7 @@ from tests.faults.conftest import (
     wait_for_lock_waiter,
     wait_for_no_server_backends,
 )
+from tests.faults.load import DOUBLE_LEASES, Load, dialer_accounts, stored, until
 from tests.processes import auth, issue_key
 
 EVENT_COUNT = text("SELECT count(*) FROM events")
@@ -65,40 +65,7 @@ async def test_a_batch_killed_in_flight_is_applied_exactly_once_on_retry(
     assert await db.scalar(text("SELECT count(*) FROM accounts")) == 1000
 
 
-@dataclass
-class Load:
-    """Clients posting small batches of fresh events; what each answer was."""
-
-    url: str
-    key: str
-    ids: "itertools.count[int]" = field(default_factory=itertools.count)
-    acknowledged: set[str] = field(default_factory=set)
-    answers: list[tuple[float, float, int, httpx.Response]] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    running: bool = True
-
-    async def client(self) -> None:
-        async with httpx.AsyncClient(base_url=self.url, timeout=10) as http:
-            while self.running:
-                batch = delinquent_batch(f"L{next(self.ids)}", 5)
-                started = time.monotonic()
-                try:
-                    response = await http.post(
-                        "/v1/events", json={"events": batch}, headers=auth(self.key)
-                    )
-                except httpx.TransportError as exc:  # a hang (timeout) or a dropped connection
-                    self.failures.append(repr(exc))
-                    continue
-                self.answers.append((started, time.monotonic(), response.status_code, response))
-                if response.status_code == 200:
-                    results = response.json()["results"]
-                    self.acknowledged |= {r["id"] for r in results if r["status"] == "applied"}
-                else:
-                    await asyncio.sleep(0.05)
-
-    def first_success_after(self, instant: float) -> float | None:
-        done = [end for start, end, status, _ in self.answers if status == 200 and start >= instant]
-        return min(done) if done else None
+DIALER_ACCOUNTS = 200
 
 
 async def test_postgres_restart_under_load_gives_503s_then_recovers(
@@ -106,41 +73,70 @@ async def test_postgres_restart_under_load_gives_503s_then_recovers(
 ) -> None:
     server = spawn(database, db_pool_size=4, db_max_overflow=0, db_pool_timeout_seconds=2)
     await server.start()
-    load = Load(server.url, await issue_key(database))
-    clients = [asyncio.create_task(load.client()) for _ in range(6)]
-    await asyncio.sleep(1.5)
+    load = Load(
+        server.url, await issue_key(database), await issue_key(database, "sbx", sandbox=True)
+    )
+    async with httpx.AsyncClient(
+        base_url=server.url, timeout=60, headers=auth(load.dialer_key)
+    ) as http:
+        clock = await http.put("/v1/sandbox/clock", json={"now": MORNING})
+        assert clock.status_code == 200, clock.text
+        opened = await http.post("/v1/events", json={"events": dialer_accounts(DIALER_ACCOUNTS)})
+        assert opened.status_code == 200 and opened.json()["applied"] == DIALER_ACCOUNTS
+    clients = [asyncio.create_task(load.poster()) for _ in range(3)]
+    clients += [asyncio.create_task(load.dialer()) for _ in range(3)]
+    await until(lambda: load.leased() >= 6 and len(load.acknowledged) >= 10, "load before")
     await asyncio.to_thread(postgres.stop)
     down = time.monotonic()
-    await asyncio.sleep(1.5)
+    await asyncio.sleep(1)
+    await until(lambda: load.answered(after=down) >= {"events", "claim"}, "answers while down")
     # PostgreSQL accepts connections a moment before `start` returns: only what ended before
     # the restart began was surely answered while it was down.
     restarting = time.monotonic()
     await asyncio.to_thread(postgres.start)
     up = time.monotonic()
-    while load.first_success_after(up) is None and time.monotonic() - up < 15:
+    kinds = ("events", "claim")
+    while time.monotonic() - up < 15 and any(
+        load.first_success_after(up, k) is None for k in kinds
+    ):
         await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)
     load.running = False
     await asyncio.gather(*clients)
 
     assert load.failures == []
-    statuses = {status for _, _, status, _ in load.answers}
-    assert statuses <= {200, 503}, statuses
-    while_down = [r for s, e, status, r in load.answers if s >= down and e <= restarting]
-    assert while_down and all(r.status_code == 503 for r in while_down)
-    for _, _, status, response in load.answers:
-        if status == 503:
-            assert response.headers["content-type"] == PROBLEM_JSON
-            assert int(response.headers["Retry-After"]) >= 1
-            assert "Traceback" not in response.text and "asyncpg" not in response.text
-    recovered = load.first_success_after(up)
-    assert recovered is not None and recovered - up < 5, "no 2xx within 5 s of PostgreSQL up"
+    for answer in load.answers:
+        final = {"events": {200}, "claim": {200}, "outcome": {201}, "release": {200}}[answer.kind]
+        # A retry may find its first attempt committed though its answer was lost.
+        assert answer.status in final | {503} | ({409} if answer.retry else set()), (
+            answer.kind,
+            answer.status,
+            answer.response.text,
+        )
+        if answer.status == 503:
+            assert answer.response.headers["content-type"] == PROBLEM_JSON
+            assert int(answer.response.headers["Retry-After"]) >= 1
+            assert "Traceback" not in answer.response.text
+            assert "asyncpg" not in answer.response.text
+    while_down = [a for a in load.answers if a.started >= down and a.ended <= restarting]
+    assert {a.kind for a in while_down} >= {"events", "claim"}
+    assert all(a.status == 503 for a in while_down)
+    for kind in kinds:
+        recovered = load.first_success_after(up, kind)
+        assert recovered is not None and recovered - up < 5, f"no {kind} 2xx within 5 s of up"
+    assert load.leased(after=up), "no work was leased after the restart"
 
     async with httpx.AsyncClient(base_url=server.url) as http:
         ready = await http.get("/readyz")
     assert ready.status_code == 200
     engine = create_async_engine(async_database_url(database), poolclass=NullPool)
     async with engine.connect() as conn:
-        stored = set((await conn.execute(text("SELECT id FROM events"))).scalars())
+        events = await stored(conn, "SELECT id FROM events")
+        interactions = await stored(conn, "SELECT id FROM interactions")
+        released = await stored(conn, "SELECT id FROM dialer_leases WHERE released_at IS NOT NULL")
+        double_leases = await conn.scalar(DOUBLE_LEASES)
     await engine.dispose()
-    assert load.acknowledged and load.acknowledged <= stored
+    assert load.acknowledged and load.acknowledged <= events
+    assert load.recorded and load.recorded <= interactions
+    assert load.released and load.released <= released
+    assert double_leases == 0

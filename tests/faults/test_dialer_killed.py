@@ -9,15 +9,12 @@ from typing import Any
 
 import httpx
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.config import async_database_url
-from app.tenancy import service as tenancy
 from tests.conftest import ROOT
 from tests.dialer.helpers import MORNING, shanghai_account
 from tests.faults.conftest import Spawn
-from tests.processes import auth
+from tests.processes import auth, issue_key
 
 ACCOUNTS = 4
 AFTER_THE_LEASE = "2026-12-01T02:05:00+00:00"  # the leases (60 s from MORNING) have expired
@@ -31,18 +28,6 @@ response = httpx.post(url + "/v1/dialer/claims", json={"limit": 10, "lease_secon
 print(json.dumps({"status": response.status_code, "body": response.json()}), flush=True)
 time.sleep(600)
 """
-
-
-async def sandbox_key(database_url: str) -> str:
-    engine = create_async_engine(async_database_url(database_url), poolclass=NullPool)
-    try:
-        async with AsyncSession(bind=engine, expire_on_commit=False) as session:
-            await tenancy.create_tenant(session, "sbx", sandbox=True)
-            issued = await tenancy.create_key(session, "sbx", tenancy.ALL_SCOPES)
-            await session.commit()
-    finally:
-        await engine.dispose()
-    return issued.key
 
 
 async def run_dialer_until_killed(url: str, key: str) -> list[dict[str, Any]]:
@@ -65,7 +50,7 @@ async def test_a_killed_dialers_work_returns_and_its_late_outcome_and_release_ar
 ) -> None:
     server = spawn(database)
     await server.start()
-    key = await sandbox_key(database)
+    key = await issue_key(database, "sbx", sandbox=True)
     async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=auth(key)) as http:
         clock = await http.put("/v1/sandbox/clock", json={"now": MORNING})
         assert clock.status_code == 200, clock.text
