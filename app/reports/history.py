@@ -43,9 +43,19 @@ NEVER_SWEPT = date(1970, 1, 1)
 # The accounts to bring up to date: those in :ids, or an id range of the tenant's.
 _BY_IDS = "AND a.id = ANY(CAST(:ids AS bigint[]))"
 _BY_RANGE = "AND a.id >= :low AND a.id < :high"
-_BY_CROSSING = "AND a.status = 'delinquent' AND ({})".format(
-    " OR ".join(f"a.due_date BETWEEN :low{i} AND :high{i}" for i in range(len(BUCKET_STARTS)))
-)
+# The delinquent accounts due on each listed date, probed date by date (an index scan of
+# (tenant, status, due_date) each): an OR of date ranges, or `= ANY` of the dates, was planned
+# as a scan of every delinquent account with the dates as a filter.
+_BY_CROSSING = """
+    AND a.id IN (
+        SELECT due.id FROM unnest(CAST(:due_dates AS date[])) AS crossing(day)
+        CROSS JOIN LATERAL (
+            SELECT d.id FROM accounts AS d
+            WHERE d.tenant_id = :tenant_id AND d.status = 'delinquent' AND d.due_date = crossing.day
+            OFFSET 0
+        ) AS due
+    )
+"""
 SWEEP_BATCH = 50_000
 
 
@@ -162,9 +172,12 @@ async def sweep_history(session: AsyncSession, tenant_id: int, today: date) -> b
     if needs_full_sweep(last, today):
         await _sweep_everything(session, tenant_id, today)
     else:
-        params: dict[str, object] = {"tenant_id": tenant_id, "today": today}
-        for i, (low, high) in enumerate(crossing_due_dates(last, today)):
-            params |= {f"low{i}": low, f"high{i}": high}
+        due_dates = [
+            low + timedelta(days=n)
+            for low, high in crossing_due_dates(last, today)
+            for n in range((high - low).days + 1)
+        ]
+        params = {"tenant_id": tenant_id, "today": today, "due_dates": due_dates}
         await _sync(session, _BY_CROSSING, params)
     await session.execute(
         text("UPDATE history_sweeps SET day = :today, swept_at = now() WHERE tenant_id = :t"),
