@@ -55,9 +55,10 @@ def next_evaluation_at(
     zone_name = facts.timezone
     candidates: list[datetime] = []
     next_fact_at = seen.next_fact_at
+    delinquent = facts.status == "delinquent"
     # A fact dated after `now` counts when it comes: on the ladder, for a pending promise, or
     # as a payment inside a settled promise's window (what it paid, or its outcome, may change).
-    fact_counts = next_fact_at is not None and facts.status == "delinquent"
+    fact_counts = delinquent
     for promise, decision in zip(facts.promises, promises, strict=True):
         if decision.status == "cancelled":
             continue
@@ -67,10 +68,9 @@ def next_evaluation_at(
         if decision.status == "pending":
             candidates.append(start_of_day(promise.due_date, zone_name))
             candidates.append(window_end)
-            fact_counts = fact_counts or next_fact_at is not None
+            fact_counts = True
         elif next_fact_at is not None and next_fact_at < window_end:
             fact_counts = True
-    delinquent = facts.status == "delinquent"
     if fact_counts and next_fact_at is not None:
         candidates.append(next_fact_at)
     if delinquent:
